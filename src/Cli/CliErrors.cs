@@ -1,0 +1,38 @@
+using DecodeAlign.Models;
+
+namespace DecodeAlign.Cli;
+
+/// <summary>Maps user errors to a one-line message and a non-zero exit code; real bugs keep their stack trace.</summary>
+internal static class CliErrors
+{
+    /// <summary>Exit code for user errors (bad files, bad options, bad input).</summary>
+    public const int UserError = 2;
+
+    /// <summary>Exit code when the run was cancelled (Ctrl+C).</summary>
+    public const int Cancelled = 130;
+
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception ex) when (IsUserError(ex))
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return UserError;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled");
+            return Cancelled;
+        }
+    }
+
+    /// <summary>Errors caused by what the user supplied, not by a bug in DecodeAlign.</summary>
+    public static bool IsUserError(Exception ex) => ex is ModelException or CliUsageException or FileNotFoundException
+        or DirectoryNotFoundException or ArgumentException;
+}
+
+/// <summary>A bad combination of command-line options, reported without a stack trace.</summary>
+internal sealed class CliUsageException(string message) : Exception(message);

@@ -1,0 +1,17 @@
+using System.CommandLine;
+
+namespace DecodeAlign.Cli;
+
+/// <summary>The <c>decodealign</c> command: one verb per file under Commands/.</summary>
+public static class Program
+{
+    /// <summary>Builds the command tree (tests invoke it in-process).</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("DecodeAlign: inference-time alignment of language models (best-of-N, ARGS, VAS, QAlign, SMC) on ONNX Runtime.");
+        return root;
+    }
+
+    /// <summary>Entry point: user errors print one line to stderr and exit non-zero, without a stack trace.</summary>
+    public static int Main(string[] args) => CliErrors.Run(() => BuildRoot().Parse(args).Invoke());
+}

@@ -1,0 +1,30 @@
+namespace DecodeAlign.Models;
+
+/// <summary>Where ONNX Runtime runs a model.</summary>
+public enum ExecutionProvider
+{
+    /// <summary>The CPU execution provider (always available).</summary>
+    Cpu,
+
+    /// <summary>The CUDA execution provider; needs the ONNX Runtime GPU native library, which the CPU package lacks.</summary>
+    Cuda,
+}
+
+/// <summary>Options for loading an ONNX model.</summary>
+public sealed record OnnxModelOptions
+{
+    /// <summary>Execution provider; <see cref="ExecutionProvider.Cuda"/> fails with a clear error where the GPU library is absent.</summary>
+    public ExecutionProvider Provider { get; init; } = ExecutionProvider.Cpu;
+
+    /// <summary>GPU ordinal for <see cref="ExecutionProvider.Cuda"/>.</summary>
+    public int DeviceId { get; init; }
+
+    /// <summary>Threads ONNX Runtime uses inside one operator; 0 lets it choose (one per physical core).</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>Overrides the context length read from the model's config (0 keeps the config's).</summary>
+    public int ContextLength { get; init; }
+
+    /// <summary>The defaults: CPU, runtime-chosen thread count.</summary>
+    public static OnnxModelOptions Default { get; } = new();
+}
