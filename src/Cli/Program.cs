@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DecodeAlign.Cli.Commands;
 
 namespace DecodeAlign.Cli;
 
@@ -9,6 +10,7 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("DecodeAlign: inference-time alignment of language models (best-of-N, ARGS, VAS, QAlign, SMC) on ONNX Runtime.");
+        root.Subcommands.Add(TaskDumpCommand.Create());
         return root;
     }
 
