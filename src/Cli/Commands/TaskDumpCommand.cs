@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using DecodeAlign.Tasks;
 
 namespace DecodeAlign.Cli.Commands;
@@ -29,33 +28,9 @@ public static class TaskDumpCommand
                 throw new CliUsageException($"--start and --count must be non-negative with start + count <= {Splits.Capacity}.");
             var path = pr.GetValue(output);
             using var stream = path is null ? Console.OpenStandardOutput() : File.Create(path);
-            Write(t, s, first, n, stream);
+            ProblemDump.Write(t, s, first, n, stream);
             return 0;
         });
         return cmd;
-    }
-
-    /// <summary>Writes problems [first, first + count) of a split as JSON lines.</summary>
-    public static void Write(IEvalTask task, Split split, int first, int count, Stream stream)
-    {
-        // Relaxed escaping keeps "+" readable in the dump; the forge parses it with a standard JSON reader either way.
-        var options = new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        var newline = "\n"u8.ToArray();
-        foreach (var p in task.Problems(split, count, first))
-        {
-            using (var w = new Utf8JsonWriter(stream, options))
-            {
-                w.WriteStartObject();
-                w.WriteString("task", task.Name);
-                w.WriteString("split", split.Name());
-                w.WriteNumber("index", p.Index);
-                w.WriteString("prompt", task.Prompt(p));
-                w.WriteString("response", task.Response(p));
-                w.WriteString("answer", p.Answer);
-                w.WriteEndObject();
-            }
-            stream.Write(newline);
-        }
-        stream.Flush();
     }
 }

@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+"""The forge: trains DecodeAlign's built-in arith models from scratch and exports them to ONNX.
+
+    /usr/bin/python3 tools/forge/forge.py --seed 1234 --out models/arith
+
+1. dumps train / validation / test problems with the C# generator (`decodealign task-dump`),
+2. trains a byte-level BPE tokenizer on the train split (digits never merged),
+3. trains the base LM and stops at the first checkpoint that is useful but fallible on validation,
+4. samples base-LM responses at T = 1 and grades them with the exact checker,
+5. trains the reward model (BCE, logit scale) and stops before it gets too good,
+6. scores the samples with the reward model and fits the VAS value model (TD(lambda), gamma 1, lambda 0.95),
+7. exports the three decoders (lm / reward / value) with the tokenizer and a parity file each, evaluates on the
+   test split and writes report.json.
+
+`--tiny` runs the same pipeline on a toy config in seconds (the C# forge test uses it with `--data`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.environ.get("DECODEALIGN_TOOLS_PYTHON", os.path.join(ROOT, "tools", "python")))
+
+import torch  # noqa: E402
+
+from decodealign_tools.export import export_decoder  # noqa: E402
+from decodealign_tools.llama import Llama, LlamaConfig  # noqa: E402
+
+import data  # noqa: E402
+from bpe import ByteBpe  # noqa: E402
+from sampling import accuracy, sample_many  # noqa: E402
+from train_lm import train_lm  # noqa: E402
+from train_rm import evaluate_rm, final_scores, train_rm  # noqa: E402
+from train_value import evaluate_value, train_value  # noqa: E402
+
+FULL = {
+    "n_train": 60000, "n_val": 1000, "n_test": 1000,
+    "model": {"dim": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 4, "hidden_dim": 384, "max_seq_len": 192},
+    "max_new": 80,
+    # Base LM: stop at the first validation checkpoint inside the band (sampling at T=1 / greedy).
+    "lm": {"steps": 4000, "batch": 32, "lr": 2e-3, "warmup": 50, "eval_every": 100, "eval_problems": 300,
+           "accept_sample": [0.36, 0.56], "max_greedy": 0.70},
+    "test_problems": 1000,
+    # Base samples: reward/value training on train problems, checkpoint choice on validation, report on test.
+    "samples": {"train_problems": 3000, "val_problems": 300, "test_problems": 500, "k": 4},
+    "rm": {"steps": 1500, "batch": 32, "lr": 5e-4, "eval_every": 100, "auc_ceiling": 0.92},
+    "value": {"steps": 900, "batch": 32, "lr": 5e-4, "eval_every": 150},
+}
+
+TINY = {
+    "n_train": 300, "n_val": 40, "n_test": 40,
+    "model": {"dim": 32, "n_layers": 2, "n_heads": 2, "n_kv_heads": 1, "hidden_dim": 64, "max_seq_len": 192},
+    "max_new": 6,
+    "lm": {"steps": 4, "batch": 8, "lr": 2e-3, "warmup": 2, "eval_every": 4, "eval_problems": 4,
+           "accept_sample": [0.0, 1.0], "max_greedy": 1.0},
+    "test_problems": 4,
+    "samples": {"train_problems": 8, "val_problems": 4, "test_problems": 4, "k": 2},
+    "rm": {"steps": 3, "batch": 4, "lr": 5e-4, "eval_every": 3, "auc_ceiling": 1.0},
+    "value": {"steps": 3, "batch": 4, "lr": 5e-4, "eval_every": 3},
+}
+
+
+def log(msg: str) -> None:
+    print(f"[forge {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def get_data(conf, data_dir: str, work: str):
+    """Problems per split, from --data (pre-dumped) or by running the C# task-dump."""
+    splits = {}
+    for split, n in (("train", conf["n_train"]), ("validation", conf["n_val"]), ("test", conf["n_test"])):
+        path = os.path.join(data_dir or work, f"{split}.jsonl")
+        if not data_dir:
+            data.dump(split, 0, n, path)
+        rows = data.load(path)
+        if len(rows) < n:
+            raise SystemExit(f"{path} holds {len(rows)} problems, the config needs {n}")
+        splits[split] = rows[:n]
+    return splits
+
+
+def finite(x):
+    """The report as strict JSON: NaN (e.g. an AUC over one class in --tiny) becomes null."""
+    if isinstance(x, float):
+        return None if x != x or x in (float("inf"), float("-inf")) else x
+    if isinstance(x, dict):
+        return {k: finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [finite(v) for v in x]
+    return x
+
+
+def build(cfg_dict, vocab: int, head: str = "lm") -> Llama:
+    return Llama(LlamaConfig(vocab_size=vocab, head=head, **cfg_dict))
+
+
+def export(model: Llama, tok: ByteBpe, tok_dir: str, out_dir: str, context: int, parity_ids) -> None:
+    """ONNX + configs + tokenizer files + parity.json (PyTorch's output on a fixed input, for the C# parity check)."""
+    export_decoder(model.eval(), out_dir, special_tokens={"bos_token_id": tok.bos_id, "eos_token_id": tok.eos_id,
+                                                         "pad_token_id": tok.pad_id}, context_length=context)
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(tok_dir, f), os.path.join(out_dir, f))
+    ids = torch.tensor([parity_ids], dtype=torch.int64)
+    with torch.no_grad():
+        out, _ = model(ids)
+    name = {"lm": "logits", "score": "scores", "value": "values"}[model.cfg.head]
+    with open(os.path.join(out_dir, "parity.json"), "w") as f:
+        json.dump({"input_ids": [parity_ids], "output": name, "shape": list(out.shape),
+                   "values": [round(float(v), 6) for v in out.flatten()]}, f)
+        f.write("\n")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--out", default=os.path.join(ROOT, "models", "arith"), help="where lm/, reward/, value/ go")
+    ap.add_argument("--work", default=os.path.join(ROOT, "out", "forge"), help="scratch: dumps, checkpoints")
+    ap.add_argument("--data", default=None, help="folder with train/validation/test.jsonl (skips task-dump)")
+    ap.add_argument("--tiny", action="store_true", help="toy config: seconds, for tests")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    conf = TINY if args.tiny else FULL
+    seed = args.seed
+    random.seed(seed)
+    torch.manual_seed(seed)
+    os.makedirs(args.work, exist_ok=True)
+    t_start = time.time()
+    timings = {}
+    report = {"seed": seed, "tiny": args.tiny, "config": conf, "torch": torch.__version__, "threads": args.threads}
+
+    t = time.time()
+    splits = get_data(conf, args.data, args.work)
+    train, val, test = splits["train"], splits["validation"], splits["test"]
+    tok = ByteBpe.train([e.prompt + e.response for e in train])
+    tok_dir = os.path.join(args.work, "tokenizer")
+    tok.save(tok_dir, conf["model"]["max_seq_len"])
+    report["tokenizer"] = {"vocab_size": tok.vocab_size, "merges": len(tok.merges),
+                           "bos": tok.bos_id, "eos": tok.eos_id, "pad": tok.pad_id}
+    timings["data_tokenizer_s"] = time.time() - t
+    log(f"data + tokenizer: vocab {tok.vocab_size} ({timings['data_tokenizer_s']:.1f} s)")
+    max_new = conf["max_new"]
+
+    # 1. Base LM.
+    t = time.time()
+    lmc = conf["lm"]
+    torch.manual_seed(seed)
+    lm = build(conf["model"], tok.vocab_size)
+    lo, hi = lmc["accept_sample"]
+    res = train_lm(lm, tok, train, val, steps=lmc["steps"], batch=lmc["batch"], lr=lmc["lr"], warmup=lmc["warmup"],
+                   eval_every=lmc["eval_every"], eval_problems=lmc["eval_problems"], max_new=max_new, seed=seed,
+                   accept=lambda s, g: lo <= s <= hi and g <= lmc["max_greedy"], log=log)
+    lm.load_state_dict(res["state"])
+    torch.save({"config": conf["model"], "state": res["state"]}, os.path.join(args.work, "lm.pt"))
+    timings["lm_train_s"] = time.time() - t
+    report["lm"] = {"chosen_step": res["step"], "history": res["history"],
+                    "params": sum(p.numel() for p in lm.parameters())}
+
+    # 2. Base samples (T = 1), graded by the checker; test figures of the base LM.
+    t = time.time()
+    gen = torch.Generator().manual_seed(seed + 1)
+    sc = conf["samples"]
+    test_eval = test[:conf["test_problems"]]
+    test_sample = sample_many(lm, tok, test_eval, 1, max_new, 1.0, False, gen)
+    test_greedy = sample_many(lm, tok, test_eval, 1, max_new, 1.0, True, gen)
+    report["lm"]["test"] = {"problems": len(test_eval), "sample_t1_accuracy": accuracy(test_sample),
+                            "greedy_accuracy": accuracy(test_greedy),
+                            "sample_t1_ended_with_eos": sum(r["ended"] for r in test_sample) / len(test_sample)}
+    log(f"lm test: sample {accuracy(test_sample):.3f} greedy {accuracy(test_greedy):.3f}")
+    rm_train = sample_many(lm, tok, train[:sc["train_problems"]], sc["k"], max_new, 1.0, False, gen)
+    rm_val = sample_many(lm, tok, val[-sc["val_problems"]:], sc["k"], max_new, 1.0, False, gen)
+    rm_test = sample_many(lm, tok, test[-sc["test_problems"]:], sc["k"], max_new, 1.0, False, gen)
+    timings["sampling_s"] = time.time() - t
+    report["samples"] = {"train": len(rm_train), "validation": len(rm_val), "test": len(rm_test),
+                         "train_accuracy": accuracy(rm_train), "test_accuracy": accuracy(rm_test)}
+    log(f"samples: {len(rm_train)} train ({accuracy(rm_train):.3f} correct) ({timings['sampling_s']:.1f} s)")
+
+    # 3. Reward model, initialised from the LM.
+    t = time.time()
+    rmc = conf["rm"]
+    rm = build(conf["model"], tok.vocab_size)
+    rm.load_state_dict(res["state"])
+    torch.manual_seed(seed + 2)
+    rm.set_head("score")
+    rres = train_rm(rm, rm_train, rm_val, pad_id=tok.pad_id, eos_id=tok.eos_id, steps=rmc["steps"], batch=rmc["batch"],
+                    lr=rmc["lr"], eval_every=rmc["eval_every"], seed=seed + 2, auc_ceiling=rmc["auc_ceiling"], log=log)
+    rm.load_state_dict(rres["state"])
+    timings["rm_train_s"] = time.time() - t
+    report["reward"] = {"chosen_step": rres["step"], "history": rres["history"],
+                        "test": evaluate_rm(rm, rm_test, tok.pad_id, tok.eos_id)}
+    log(f"rm test: {report['reward']['test']}")
+
+    # 4. Value model (VAS), initialised from the LM, on the RM's final scores.
+    t = time.time()
+    for rows in (rm_train, rm_val, rm_test):
+        for r, s in zip(rows, final_scores(rm, rows, tok.pad_id, tok.eos_id)):
+            r["reward"] = s
+    vc = conf["value"]
+    vm = build(conf["model"], tok.vocab_size)
+    vm.load_state_dict(res["state"])
+    torch.manual_seed(seed + 3)
+    vm.set_head("value")
+    vres = train_value(vm, rm_train, rm_val, pad_id=tok.pad_id, steps=vc["steps"], batch=vc["batch"], lr=vc["lr"],
+                       eval_every=vc["eval_every"], seed=seed + 3, log=log)
+    vm.load_state_dict(vres["state"])
+    timings["value_train_s"] = time.time() - t
+    report["value"] = {"chosen_step": vres["step"], "history": vres["history"],
+                       "test": evaluate_value(vm, rm_test, tok.pad_id)}
+    log(f"value test: {report['value']['test']}")
+
+    # 5. Export.
+    t = time.time()
+    ctx = conf["model"]["max_seq_len"]
+    parity_ids = (data.encode_prompt(tok, test[0].prompt) + tok.encode(test[0].response))[:12]
+    for name, model in (("lm", lm), ("reward", rm), ("value", vm)):
+        export(model, tok, tok_dir, os.path.join(args.out, name), ctx, parity_ids)
+    timings["export_s"] = time.time() - t
+    sizes = {name: os.path.getsize(os.path.join(args.out, name, "model.onnx")) for name in ("lm", "reward", "value")}
+    report["onnx_bytes"] = sizes
+    timings["total_s"] = time.time() - t_start
+    report["timings_s"] = {k: round(v, 1) for k, v in timings.items()}
+    with open(os.path.join(args.out, "report.json"), "w") as f:
+        json.dump(finite(report), f, indent=2, allow_nan=False)
+        f.write("\n")
+    log(f"done in {timings['total_s']:.0f} s; sizes {sizes}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
