@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DecodeAlign.Cli.Commands;
 
 namespace DecodeAlign.Cli;
 
@@ -9,9 +10,11 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("DecodeAlign: inference-time alignment of language models (best-of-N, ARGS, VAS, QAlign, SMC) on ONNX Runtime.");
+        root.Subcommands.Add(ImportLlama2cCommand.Create());
         return root;
     }
 
     /// <summary>Entry point: user errors print one line to stderr and exit non-zero, without a stack trace.</summary>
-    public static int Main(string[] args) => CliErrors.Run(() => BuildRoot().Parse(args).Invoke());
+    public static int Main(string[] args) =>
+        CliErrors.Run(() => BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
 }
