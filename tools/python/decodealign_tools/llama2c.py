@@ -103,7 +103,9 @@ def read_arrays(data: bytes, path: str = "checkpoint") -> Tuple[Llama2cHeader, d
         off += n
     if off != len(data):
         raise CheckpointError(f"{path}: malformed: {len(data) - off} unexpected trailing bytes after the last "
-                              f"array (file {len(data)} bytes, expected {off}; header says {h})")
+                              f"array (file {len(data)} bytes, expected {off} for dim={h.dim} "
+                              f"hidden_dim={h.hidden_dim} n_layers={h.n_layers} vocab_size={h.vocab_size} "
+                              f"seq_len={h.seq_len})")
     for name, a in arrays.items():
         if not np.isfinite(a).all():
             raise CheckpointError(f"{path}: malformed: array '{name}' holds NaN or infinite values")
