@@ -101,6 +101,12 @@ def export_onnx(model: Llama, path: str, opset: int = OPSET) -> onnx.ModelProto:
     """Trace `model` (its cfg.head decides the output) to ONNX at `path`; checks and returns the ModelProto."""
     cfg = model.cfg
     head = cfg.head
+    n_bytes = 4 * sum(p.numel() for p in model.parameters())
+    if n_bytes > 1_800_000_000:
+        # One protobuf holds at most 2 GiB; larger models need ONNX external data, which this exporter does
+        # not write yet.
+        raise NotImplementedError(f"model has {n_bytes / 1e9:.1f} GB of fp32 weights; the single-file export "
+                                  f"is limited to < 2 GB")
     # Trace a float32 CPU copy: the caller's (possibly bf16, GPU, training-mode) module is left untouched.
     model = copy.deepcopy(model).cpu().float().eval()
     in_names, out_names = io_names(cfg.n_layers, head)
