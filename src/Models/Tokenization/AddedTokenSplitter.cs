@@ -7,20 +7,41 @@ namespace DecodeAlign.Models.Tokenization;
 /// </summary>
 internal sealed class AddedTokenSplitter
 {
-    private readonly Dictionary<char, AddedToken[]> _byFirstChar;
+    // A character trie keeps the scan linear even for families of similar tokens (GPT-2/CodeGen's 30 space runs).
+    private sealed class Node
+    {
+        public Dictionary<char, Node>? Next;
+        public AddedToken? Token;
+    }
+
+    private readonly Node _root = new();
 
     public AddedTokenSplitter(IEnumerable<AddedToken> tokens)
     {
-        _byFirstChar = tokens.Where(t => t.Content.Length > 0)
-            .GroupBy(t => t.Content[0])
-            .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
+        foreach (var token in tokens)
+        {
+            if (token.Content.Length == 0) continue;
+            var node = _root;
+            foreach (char c in token.Content)
+            {
+                node.Next ??= [];
+                if (!node.Next.TryGetValue(c, out var child)) node.Next[c] = child = new Node();
+                node = child;
+            }
+            node.Token ??= token;
+        }
     }
 
-    public bool IsEmpty => _byFirstChar.Count == 0;
+    public bool IsEmpty => _root.Next is null;
 
     /// <summary>Splits <paramref name="text"/> into pieces, each either plain text (Token null) or one added token.</summary>
     public IEnumerable<(int Start, int Length, AddedToken? Token)> Split(string text)
     {
+        if (IsEmpty)
+        {
+            if (text.Length > 0) yield return (0, text.Length, null);
+            yield break;
+        }
         int plainStart = 0, i = 0;
         while (i < text.Length)
         {
@@ -39,19 +60,16 @@ internal sealed class AddedTokenSplitter
         if (plainStart < text.Length) yield return (plainStart, text.Length - plainStart, null);
     }
 
+    /// <summary>The longest token starting at <paramref name="i"/> (skipping single_word tokens inside words).</summary>
     private bool TryMatchAt(string text, int i, out AddedToken token)
     {
         token = null!;
-        if (!_byFirstChar.TryGetValue(text[i], out var candidates)) return false;
-        foreach (var candidate in candidates)
+        var node = _root;
+        for (int j = i; j < text.Length && node.Next is not null && node.Next.TryGetValue(text[j], out node); j++)
         {
-            if (i + candidate.Content.Length > text.Length
-                || string.CompareOrdinal(text, i, candidate.Content, 0, candidate.Content.Length) != 0) continue;
-            if (candidate.SingleWord && !IsWordBoundary(text, i, i + candidate.Content.Length)) continue;
-            token = candidate;
-            return true;
+            if (node.Token is { } candidate && (!candidate.SingleWord || IsWordBoundary(text, i, j + 1))) token = candidate;
         }
-        return false;
+        return token is not null;
     }
 
     private static bool IsWordBoundary(string text, int start, int end) =>

@@ -7,8 +7,8 @@ namespace DecodeAlign.Models.Tokenization;
 /// The glue around the library's BPE that HF performs and Microsoft.ML.Tokenizers 2.0.1 does not: added tokens are
 /// cut out first (non-normalized ones from the raw text, normalized ones after normalization, as HF's
 /// AddedVocabulary does), each remaining piece is normalized and rewritten (Metaspace, ByteLevel prefix space),
-/// the library encodes it, and characters it could only map to the unknown token are replaced by their UTF-8 bytes
-/// as &lt;0xNN&gt; tokens when the model has byte_fallback.
+/// the library encodes it, and, when the model has byte_fallback, characters that are not vocabulary pieces are
+/// spelled as &lt;0xNN&gt; tokens of their UTF-8 bytes.
 /// </summary>
 internal sealed class EncodingPipeline
 {
@@ -18,6 +18,8 @@ internal sealed class EncodingPipeline
     private readonly AddedTokenSplitter _normalizedSplitter;
     private readonly int? _unkId;
     private readonly int[]? _byteIds;
+    private readonly bool[] _knownChars = new bool[char.MaxValue + 1];
+    private readonly HashSet<int> _knownAstral = [];
 
     public EncodingPipeline(BpeTokenizer bpe, TokenizerDefinition definition, IReadOnlyList<AddedToken> addedTokens, Func<string, int?> tokenToId)
     {
@@ -30,6 +32,11 @@ internal sealed class EncodingPipeline
         {
             _byteIds = new int[256];
             for (int b = 0; b < 256; b++) _byteIds[b] = tokenToId($"<0x{b:X2}>") ?? -1;
+            foreach (var (token, _) in definition.Vocab)
+            {
+                if (token.Length == 1) _knownChars[token[0]] = true;
+                else if (token.Length == 2 && char.IsSurrogatePair(token[0], token[1])) _knownAstral.Add(char.ConvertToUtf32(token[0], token[1]));
+            }
         }
     }
 
@@ -58,37 +65,23 @@ internal sealed class EncodingPipeline
             return;
         }
 
-        // The library emits the unknown token (fused over a run) where HF would fall back to bytes; spans the model
-        // skipped entirely are treated the same way.
-        var tokens = _bpe.EncodeToTokens(piece, out _, considerPreTokenization: true, considerNormalization: false);
-        int cursor = 0, fallbackStart = -1, fallbackEnd = -1;
-        foreach (var token in tokens)
+        // HF turns a character that is not a vocabulary piece into byte tokens before merging; such symbols never
+        // merge, so cutting the text around them and letting the library encode the rest gives the same ids.
+        int segmentStart = 0;
+        for (int i = 0; i < piece.Length;)
         {
-            var (offset, length) = token.Offset.GetOffsetAndLength(piece.Length);
-            if (offset > cursor) Extend(cursor, offset);
-            if (token.Id == _unkId) Extend(offset, offset + length);
-            else
+            int length = char.IsHighSurrogate(piece[i]) && i + 1 < piece.Length && char.IsLowSurrogate(piece[i + 1]) ? 2 : 1;
+            bool known = length == 1 ? _knownChars[piece[i]] : _knownAstral.Contains(char.ConvertToUtf32(piece[i], piece[i + 1]));
+            if (!known)
             {
-                FlushFallback();
-                ids.Add(token.Id);
+                if (i > segmentStart) ids.AddRange(_bpe.EncodeToIds(piece.Substring(segmentStart, i - segmentStart), considerPreTokenization: true, considerNormalization: false));
+                AddBytes(piece.AsSpan(i, length), ids);
+                segmentStart = i + length;
             }
-            cursor = Math.Max(cursor, offset + length);
+            i += length;
         }
-        if (cursor < piece.Length) Extend(cursor, piece.Length);
-        FlushFallback();
-
-        void Extend(int from, int to)
-        {
-            if (fallbackStart < 0) fallbackStart = from;
-            fallbackEnd = Math.Max(fallbackEnd, to);
-        }
-
-        void FlushFallback()
-        {
-            if (fallbackStart < 0) return;
-            AddBytes(piece.AsSpan(fallbackStart, fallbackEnd - fallbackStart), ids);
-            fallbackStart = fallbackEnd = -1;
-        }
+        if (segmentStart < piece.Length)
+            ids.AddRange(_bpe.EncodeToIds(segmentStart == 0 ? piece : piece[segmentStart..], considerPreTokenization: true, considerNormalization: false));
     }
 
     /// <summary>HF falls back per character: its bytes when every byte token exists, otherwise the unknown token.</summary>

@@ -17,6 +17,9 @@ internal static class TokenizerJsonReader
     public static readonly Regex Gpt2Pattern = new(
         @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
+    /// <summary>A run of "▁" and the word after it; see <see cref="NoPieceCrossesIntoASpaceRun"/>.</summary>
+    private static readonly Regex SpaceRunWords = new("\u2581*[^\u2581]+|\u2581+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
     public static TokenizerDefinition Read(string path)
     {
         using var doc = JsonFields.Parse(path);
@@ -33,6 +36,8 @@ internal static class TokenizerJsonReader
         var merges = ReadMerges(JsonFields.Required(model, "merges", JsonValueKind.Array, path, "model.merges"), path);
         var (preTokenizer, rewriter, byteLevel) = ReadPreTokenizer(JsonFields.Optional(root, "pre_tokenizer"), path, "pre_tokenizer");
         var (prefix, suffix) = ReadPostProcessor(JsonFields.Optional(root, "post_processor"));
+        if (preTokenizer is WholeTextPreTokenizer && !byteLevel && NoPieceCrossesIntoASpaceRun(vocab))
+            preTokenizer = new RegexPreTokenizer(SpaceRunWords, null);
 
         return new TokenizerDefinition
         {
@@ -53,6 +58,19 @@ internal static class TokenizerJsonReader
             TemplatePrefix = prefix,
             TemplateSuffix = suffix,
         };
+    }
+
+    /// <summary>
+    /// HF runs BPE over the whole text when there is no pre-tokenizer, which the library does slowly on long texts.
+    /// Every BPE symbol is a vocabulary piece, so when no piece has a "▁" right after another character, no merge can
+    /// join a character to a following "▁" run, and cutting the text before each such run changes nothing but speed.
+    /// </summary>
+    private static bool NoPieceCrossesIntoASpaceRun(List<KeyValuePair<string, int>> vocab)
+    {
+        foreach (var (piece, _) in vocab)
+            for (int i = 1; i < piece.Length; i++)
+                if (piece[i] == '\u2581' && piece[i - 1] != '\u2581') return false;
+        return true;
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

@@ -123,6 +123,19 @@ public sealed class Llama2TokenizerTests
     }
 
     [SharedFact]
+    public void AgreesWithANaiveTranscriptionOfHfBpe()
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(SharedModels.PathOf("tiny-random-llama-fp16", "tokenizer.json")));
+        var model = doc.RootElement.GetProperty("model");
+        var vocab = model.GetProperty("vocab").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
+        var merges = model.GetProperty("merges").EnumerateArray().Select(m => (m[0].GetString()!, m[1].GetString()!)).ToList();
+        var reference = new ReferenceBpe(vocab, merges, "<unk>", byteFallback: true);
+        string[] extra = ["The quick brown fox jumps over the lazy dog.", "tokenization_spaces ▁already▁escaped", "¿Qué tal? Grüße aus Köln — naïve café"];
+        foreach (var text in TokenizerAssert.HardTexts.Concat(extra).Concat(TokenizerAssert.RandomTexts(7, 300)))
+            Assert.Equal(reference.EncodeWord(ReferenceBpe.LlamaNormalize(text)), Llama.Value.Encode(text, addSpecialTokens: false));
+    }
+
+    [SharedFact]
     public void LoadsAndEncodesQuickly()
     {
         var watch = Stopwatch.StartNew();

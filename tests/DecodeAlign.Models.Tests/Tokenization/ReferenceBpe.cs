@@ -38,5 +38,12 @@ internal sealed class ReferenceBpe(IReadOnlyDictionary<string, int> vocab, IRead
     /// <summary>The Llama-2 legacy normalization: "▁" prepended to non-empty text, spaces replaced by "▁".</summary>
     public static string LlamaNormalize(string text) => text.Length == 0 ? "" : "\u2581" + text.Replace(' ', '\u2581');
 
+    /// <summary>The Metaspace pre-tokenizer's rewrite: spaces become "▁", then "▁" is prepended unless already first.</summary>
+    public static string MetaspaceNormalize(string text)
+    {
+        string replaced = text.Replace(' ', '\u2581');
+        return replaced.Length == 0 || replaced[0] == '\u2581' ? replaced : "\u2581" + replaced;
+    }
+
     public static string ByteToken(byte b) => string.Create(CultureInfo.InvariantCulture, $"<0x{b:X2}>");
 }

@@ -42,11 +42,13 @@ public sealed class SyntheticLlamaLayoutTests : IDisposable
 
         var (vocab, merges) = SyntheticLlamaTokenizer.Build();
         var reference = new ReferenceBpe(vocab, merges, "<unk>", byteFallback: true);
-        foreach (var text in Texts)
+        foreach (var text in Texts.Concat(TokenizerAssert.RandomTexts(11, 200)))
         {
-            var expected = reference.EncodeWord(ReferenceBpe.LlamaNormalize(text));
-            Assert.Equal(expected, t.Encode(text, addSpecialTokens: false));
-            Assert.Equal(text, t.Decode(t.Encode(text)));
+            string normalized = metaspace ? ReferenceBpe.MetaspaceNormalize(text) : ReferenceBpe.LlamaNormalize(text);
+            Assert.Equal(reference.EncodeWord(normalized), t.Encode(text, addSpecialTokens: false));
+            // As in HF, a literal "▁" decodes as a space, and Metaspace does not double a leading space, so the
+            // decoder's strip eats it: those texts do not round-trip.
+            if (!text.Contains('\u2581') && !(metaspace && text.StartsWith(' '))) Assert.Equal(text, t.Decode(t.Encode(text)));
             TokenizerAssert.StreamAndCompare(t, t.Encode(text), skipSpecialTokens: true);
         }
         Assert.Equal([vocab["▁the"]], t.Encode("the", addSpecialTokens: false));
