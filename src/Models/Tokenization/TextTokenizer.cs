@@ -46,6 +46,9 @@ public sealed class TextTokenizer
         int size = 0;
         foreach (var (_, id) in definition.Vocab) size = Math.Max(size, id + 1);
         foreach (var t in added) size = Math.Max(size, t.Id + 1);
+        // A corrupt id would otherwise allocate a table of billions of entries.
+        if (size > 4 * (definition.Vocab.Count + added.Count) + 1024)
+            throw new ModelLoadException(Source, $"token ids are implausibly sparse: the largest id is {size - 1} for {definition.Vocab.Count + added.Count} tokens.");
         _idToToken = new string?[size];
         _tokenToId = new Dictionary<string, int>(definition.Vocab.Count + added.Count, StringComparer.Ordinal);
         foreach (var (token, id) in definition.Vocab)
@@ -83,12 +86,14 @@ public sealed class TextTokenizer
         _pipeline = new EncodingPipeline(bpe, definition, added, TokenToId);
 
         int? unk = (config.Unk ?? definition.UnkToken) is { } u ? TokenToId(u) : null;
-        int? bos = config.Bos is { } b ? TokenToId(b) : config.BosId;
-        int? eos = config.Eos is { } e2 ? TokenToId(e2) : config.EosIds.Count > 0 ? config.EosIds[0] : null;
-        int? pad = config.Pad is { } p ? TokenToId(p) : config.PadId;
+        int? eosFromSpelling = config.Eos is { } e2 ? TokenToId(e2) : null;
+        int? bos = (config.Bos is { } b ? TokenToId(b) : null) ?? config.BosId;
+        int? eos = eosFromSpelling ?? (config.EosIds.Count > 0 ? config.EosIds[0] : null);
+        int? pad = (config.Pad is { } p ? TokenToId(p) : null) ?? config.PadId;
         var specialIds = new HashSet<int>(added.Where(t => t.Special).Select(t => t.Id));
         foreach (var id in new[] { unk, bos, eos, pad }) if (id is int i) specialIds.Add(i);
-        if (config.Eos is null) specialIds.UnionWith(config.EosIds);
+        // A model config may list several end ids (chat models); all of them are special when they name the role.
+        if (eosFromSpelling is null) specialIds.UnionWith(config.EosIds);
         Special = new SpecialTokens(bos, eos, pad, unk, specialIds);
 
         // transformers rebuilds the post-processor from add_bos_token/add_eos_token when the config has them.
@@ -107,6 +112,9 @@ public sealed class TextTokenizer
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
+        string name = Path.GetFileName(full);
+        if (File.Exists(full) && name is "vocab.json" or "merges.txt")
+            return LoadPair(Path.GetDirectoryName(full)!);
         if (File.Exists(full))
             return new TextTokenizer(TokenizerJsonReader.Read(full), SpecialTokenConfig.Read(Path.GetDirectoryName(full)!));
         if (!Directory.Exists(full))
@@ -115,15 +123,20 @@ public sealed class TextTokenizer
         string json = Path.Combine(full, "tokenizer.json");
         if (File.Exists(json)) return new TextTokenizer(TokenizerJsonReader.Read(json), SpecialTokenConfig.Read(full));
 
-        string vocab = Path.Combine(full, "vocab.json"), merges = Path.Combine(full, "merges.txt");
+        return LoadPair(full);
+    }
+
+    private static TextTokenizer LoadPair(string folder)
+    {
+        string vocab = Path.Combine(folder, "vocab.json"), merges = Path.Combine(folder, "merges.txt");
         if (File.Exists(vocab) && File.Exists(merges))
         {
-            var config = SpecialTokenConfig.Read(full);
+            var config = SpecialTokenConfig.Read(folder);
             return new TextTokenizer(VocabMergesReader.Read(vocab, merges, config.AddPrefixSpace ?? false), config);
         }
         string found = File.Exists(vocab) ? "vocab.json is there but merges.txt is missing"
             : File.Exists(merges) ? "merges.txt is there but vocab.json is missing" : "neither is there";
-        throw new ModelLoadException(full, $"no tokenizer found: the folder has no tokenizer.json and no vocab.json + merges.txt pair ({found}).");
+        throw new ModelLoadException(folder, $"no tokenizer found: the folder has no tokenizer.json and no vocab.json + merges.txt pair ({found}).");
     }
 
     /// <summary>Encodes text; with <paramref name="addSpecialTokens"/> the BOS (and EOS where configured) tokens are added.</summary>

@@ -32,6 +32,10 @@ internal static class TokenizerJsonReader
         if (type != "BPE")
             throw new ModelLoadException(path, $"model type \"{type}\" is not supported; only BPE models can be loaded (byte-level BPE like GPT-2, or SentencePiece-style BPE with byte fallback like Llama).");
 
+        // HF's ignore_merges looks whole words up in the vocabulary before merging, which the library cannot do.
+        if (JsonFields.Bool(model, "ignore_merges", false))
+            throw new ModelLoadException(path, "\"model.ignore_merges\": true is not supported (it is used with Llama-3 style tokenizers; only GPT-2 and Llama-2 style BPE can be loaded).");
+        // "dropout" is ignored: it only randomizes merges for training, and released tokenizers ship it null.
         var vocab = ReadVocab(JsonFields.Required(model, "vocab", JsonValueKind.Object, path, "model.vocab"), path);
         var merges = ReadMerges(JsonFields.Required(model, "merges", JsonValueKind.Array, path, "model.merges"), path);
         var (preTokenizer, rewriter, byteLevel) = ReadPreTokenizer(JsonFields.Optional(root, "pre_tokenizer"), path, "pre_tokenizer");
@@ -129,7 +133,8 @@ internal static class TokenizerJsonReader
         foreach (var t in array.EnumerateArray())
         {
             string where = $"added_tokens[{i++}]";
-            int id = JsonFields.Required(t, "id", JsonValueKind.Number, path, where + ".id").GetInt32();
+            if (!JsonFields.Required(t, "id", JsonValueKind.Number, path, where + ".id").TryGetInt32(out int id) || id < 0)
+                throw new ModelLoadException(path, $"\"{where}.id\" must be a non-negative integer.");
             string content = JsonFields.Required(t, "content", JsonValueKind.String, path, where + ".content").GetString()!;
             bool special = JsonFields.Bool(t, "special", false);
             list.Add(new AddedToken(id, content, special, JsonFields.Bool(t, "normalized", !special),
@@ -314,15 +319,16 @@ internal static class TokenizerJsonReader
                             string? name = JsonFields.Optional(special, "id")?.GetString();
                             if (name is null || specials is not { } map || JsonFields.Optional(map, name) is not { } entry
                                 || JsonFields.Optional(entry, "ids") is not { ValueKind: JsonValueKind.Array } ids) continue;
-                            foreach (var id in ids.EnumerateArray()) (afterSequence ? suffix : prefix).Add(id.GetInt32());
+                            foreach (var id in ids.EnumerateArray())
+                                if (id.ValueKind == JsonValueKind.Number && id.TryGetInt32(out int value)) (afterSequence ? suffix : prefix).Add(value);
                         }
                         break;
                     }
                 case "RobertaProcessing" or "BertProcessing":
                     {
                         known = true;
-                        if (JsonFields.Optional(step, "cls") is { ValueKind: JsonValueKind.Array } cls && cls.GetArrayLength() == 2) prefix.Add(cls[1].GetInt32());
-                        if (JsonFields.Optional(step, "sep") is { ValueKind: JsonValueKind.Array } sep && sep.GetArrayLength() == 2) suffix.Add(sep[1].GetInt32());
+                        if (JsonFields.Optional(step, "cls") is { ValueKind: JsonValueKind.Array } cls && cls.GetArrayLength() == 2 && cls[1].TryGetInt32(out int clsId)) prefix.Add(clsId);
+                        if (JsonFields.Optional(step, "sep") is { ValueKind: JsonValueKind.Array } sep && sep.GetArrayLength() == 2 && sep[1].TryGetInt32(out int sepId)) suffix.Add(sepId);
                         break;
                     }
             }

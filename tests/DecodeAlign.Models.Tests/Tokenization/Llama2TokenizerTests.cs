@@ -136,6 +136,17 @@ public sealed class Llama2TokenizerTests
     }
 
     [SharedFact]
+    public void EncodesConcurrentlyLikeSequentially()
+    {
+        var t = Llama.Value;
+        var texts = TokenizerAssert.RandomTexts(3, 400).ToArray();
+        var expected = texts.Select(x => t.Encode(x)).ToArray();
+        var actual = new int[texts.Length][];
+        Parallel.For(0, texts.Length, i => actual[i] = t.Encode(texts[i]));
+        for (int i = 0; i < texts.Length; i++) Assert.Equal(expected[i], actual[i]);
+    }
+
+    [SharedFact]
     public void LoadsAndEncodesQuickly()
     {
         var watch = Stopwatch.StartNew();

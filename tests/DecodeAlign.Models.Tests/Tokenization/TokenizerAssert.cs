@@ -26,7 +26,7 @@ internal static class TokenizerAssert
     /// <summary>Short random strings mixing words, whitespace runs, "▁", accents, CJK, emoji and control characters.</summary>
     public static IEnumerable<string> RandomTexts(int seed, int count)
     {
-        string[] pool = ["the", "he", "world", "Hello", "a", "in", " ", " ", " ", "  ", "\n", "\t", "\u2581", "é", "ñ", "你", "好", "😀", "\u0001", ".", ",", "'s", "ing", "x", "Q", "7"];
+        string[] pool = ["the", "he", "world", "Hello", "a", "in", " ", " ", " ", "  ", "\n", "\t", "\u2581", "é", "ñ", "你", "好", "😀", "\u0001", "\r", "\u00a0", "\u3000", "\u2028", ".", ",", "'s", "ing", "x", "Q", "7"];
         var random = new Random(seed);
         for (int i = 0; i < count; i++)
             yield return string.Concat(Enumerable.Range(0, random.Next(1, 15)).Select(_ => pool[random.Next(pool.Length)]));

@@ -99,6 +99,21 @@ public sealed class TokenizerLoadErrorTests : IDisposable
     }
 
     [Fact]
+    public void MergeOfATokenOutsideTheVocabulary()
+    {
+        string path = WriteJson("tokenizer.json", """{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a c"]}}""");
+        var e = LoadFails(path);
+        Assert.Contains("rejected", e.Message);
+    }
+
+    [Fact]
+    public void IgnoreMergesIsRefused()
+    {
+        string path = WriteJson("tokenizer.json", """{"model": {"type": "BPE", "ignore_merges": true, "vocab": {"a": 0}, "merges": []}}""");
+        Assert.Contains("ignore_merges", LoadFails(path).Message);
+    }
+
+    [Fact]
     public void UnsupportedPreTokenizer()
     {
         string path = WriteJson("tokenizer.json", """{"pre_tokenizer": {"type": "BertPreTokenizer"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}""");

@@ -33,6 +33,7 @@ public sealed class VocabMergesTests : IDisposable
         Assert.Equal(vocab.Count, t.VocabSize);
         Assert.False(t.AddBosToken);
         Assert.Equal([vocab["t"], vocab["he"], vocab["Ġthe"], vocab["Ġworld"]], t.Encode("the the world"));
+        Assert.Equal(t.Encode("the world"), TextTokenizer.Load(Path.Combine(_temp.Path, "vocab.json")).Encode("the world"));
         foreach (var text in TokenizerAssert.HardTexts)
         {
             var ids = t.Encode(text);
