@@ -18,7 +18,7 @@ internal sealed class EncodingPipeline
     private readonly AddedTokenSplitter _normalizedSplitter;
     private readonly int? _unkId;
     private readonly int[]? _byteIds;
-    private readonly bool[] _knownChars = new bool[char.MaxValue + 1];
+    private readonly bool[] _knownChars = [];
     private readonly HashSet<int> _knownAstral = [];
 
     public EncodingPipeline(BpeTokenizer bpe, TokenizerDefinition definition, IReadOnlyList<AddedToken> addedTokens, Func<string, int?> tokenToId)
@@ -32,6 +32,7 @@ internal sealed class EncodingPipeline
         {
             _byteIds = new int[256];
             for (int b = 0; b < 256; b++) _byteIds[b] = tokenToId($"<0x{b:X2}>") ?? -1;
+            _knownChars = new bool[char.MaxValue + 1];
             foreach (var (token, _) in definition.Vocab)
             {
                 if (token.Length == 1) _knownChars[token[0]] = true;

@@ -13,7 +13,10 @@ namespace DecodeAlign.Models.Tokenization;
 /// </summary>
 internal static class TokenizerJsonReader
 {
-    /// <summary>GPT-2's pre-tokenization pattern, as HF's ByteLevel pre-tokenizer uses it.</summary>
+    /// <summary>
+    /// GPT-2's pre-tokenization pattern, as HF's ByteLevel pre-tokenizer uses it. .NET classifies UTF-16 code units,
+    /// so letters and digits outside the BMP (rare CJK, mathematical letters) count as symbols here, unlike in Rust.
+    /// </summary>
     public static readonly Regex Gpt2Pattern = new(
         @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
