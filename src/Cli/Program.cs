@@ -10,6 +10,7 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("DecodeAlign: inference-time alignment of language models (best-of-N, ARGS, VAS, QAlign, SMC) on ONNX Runtime.");
+        root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ImportLlama2cCommand.Create());
         return root;
     }

@@ -15,16 +15,14 @@ public sealed class OnnxCausalLm : ICausalLm
     private OnnxCausalLm(OnnxDecoder decoder)
     {
         _decoder = decoder;
-        var l = decoder.Layout;
-        Info = new CausalLmInfo(l.Source, l.OutputWidth, l.ContextLength, l.NumLayers, l.NumKvHeads, l.HeadSize,
-            l.BosTokenId, l.EosTokenIds, l.PadTokenId, l.KvIsHalf);
+        Info = decoder.Layout.ToInfo();
     }
 
     /// <summary>Loads a model folder or .onnx file; throws <see cref="ModelLoadException"/> naming the file and what is wrong.</summary>
     public static OnnxCausalLm Load(string path, OnnxModelOptions? options = null)
     {
         var decoder = OnnxDecoder.Load(path, options);
-        if (decoder.Layout.Head != DecoderHead.Logits)
+        if (decoder.Layout.Head != DecoderOutputKind.Logits)
         {
             decoder.Dispose();
             throw new ModelLoadException(decoder.Layout.Source, $"is a decoder with a '{decoder.Layout.Output}' head, not a language model with 'logits'.");
@@ -33,10 +31,10 @@ public sealed class OnnxCausalLm : ICausalLm
     }
 
     /// <inheritdoc />
-    public CausalLmInfo Info { get; }
+    public DecoderInfo Info { get; }
 
     /// <inheritdoc />
-    public ICausalLmSession CreateSession() => new DecoderSession(_decoder, Info);
+    public IDecoderSession CreateSession() => new DecoderSession(_decoder);
 
     /// <inheritdoc />
     public void Dispose() => _decoder.Dispose();

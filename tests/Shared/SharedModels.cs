@@ -92,3 +92,14 @@ public sealed class PythonTorchFactAttribute : FactAttribute
         if (PythonTools.Python is null) Skip = PythonTools.SkipMessage;
     }
 }
+
+/// <summary>A fact that needs both the shared fixtures and python3 with torch and onnx (e.g. importing stories260K).</summary>
+public sealed class SharedPythonFactAttribute : FactAttribute
+{
+    /// <summary>Sets Skip when either is missing.</summary>
+    public SharedPythonFactAttribute()
+    {
+        if (!SharedModels.Available) Skip = SharedModels.SkipMessage;
+        else if (PythonTools.Python is null) Skip = PythonTools.SkipMessage;
+    }
+}

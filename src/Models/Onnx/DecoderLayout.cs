@@ -3,19 +3,6 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace DecodeAlign.Models.Onnx;
 
-/// <summary>What a decoder graph's head outputs at each position.</summary>
-internal enum DecoderHead
-{
-    /// <summary><c>logits</c> [batch, seq, vocab].</summary>
-    Logits,
-
-    /// <summary><c>scores</c> [batch, seq]: one scalar per position (a reward model scoring every prefix).</summary>
-    Scores,
-
-    /// <summary><c>values</c> [batch, seq, vocab]: V(s, a) for every next token a.</summary>
-    Values,
-}
-
 /// <summary>
 /// Names, shapes and element types of a KV-cached decoder, discovered from the graph (Hugging Face Optimum /
 /// ONNX Runtime GenAI naming) and completed from the config files where the graph leaves dimensions symbolic.
@@ -27,7 +14,8 @@ internal sealed record DecoderLayout(
     string? PositionIds,
     bool IdsAreInt32,
     string Output,
-    DecoderHead Head,
+    DecoderOutputKind Head,
+    int VocabSize,
     int OutputWidth,
     bool OutputIsHalf,
     string[] PastKeys,
@@ -45,6 +33,9 @@ internal sealed record DecoderLayout(
     public int NumLayers => PastKeys.Length;
 
     public int KvElementSize => KvIsHalf ? 2 : 4;
+
+    public DecoderInfo ToInfo() => new(Source, Head, VocabSize, OutputWidth, ContextLength, NumLayers, NumKvHeads, HeadSize,
+        BosTokenId, EosTokenIds, PadTokenId, KvIsHalf);
 
     public static DecoderLayout Discover(InferenceSession session, string source, ModelConfigFiles config, OnnxModelOptions options)
     {
@@ -100,19 +91,19 @@ internal sealed record DecoderLayout(
 
         var (outName, head) = config.Head switch
         {
-            "score" => ("scores", DecoderHead.Scores),
-            "value" => ("values", DecoderHead.Values),
-            _ when outputs.ContainsKey(config.DecoderName("outputs", "logits") ?? "logits") => (config.DecoderName("outputs", "logits") ?? "logits", DecoderHead.Logits),
-            _ when outputs.ContainsKey("scores") => ("scores", DecoderHead.Scores),
-            _ when outputs.ContainsKey("values") => ("values", DecoderHead.Values),
-            _ => (config.DecoderName("outputs", "logits") ?? "logits", DecoderHead.Logits),
+            "score" => ("scores", DecoderOutputKind.Scores),
+            "value" => ("values", DecoderOutputKind.Values),
+            _ when outputs.ContainsKey(config.DecoderName("outputs", "logits") ?? "logits") => (config.DecoderName("outputs", "logits") ?? "logits", DecoderOutputKind.Logits),
+            _ when outputs.ContainsKey("scores") => ("scores", DecoderOutputKind.Scores),
+            _ when outputs.ContainsKey("values") => ("values", DecoderOutputKind.Values),
+            _ => (config.DecoderName("outputs", "logits") ?? "logits", DecoderOutputKind.Logits),
         };
         if (!outputs.TryGetValue(outName, out var outMeta))
             throw new ModelLoadException(source, $"the graph has no output '{outName}' (outputs are: {Describe(outputs.Keys)}).");
         if (outMeta.ElementDataType is not (TensorElementType.Float or TensorElementType.Float16))
             throw new ModelLoadException(source, $"output '{outName}' has element type {outMeta.ElementDataType}; expected float32 or float16.");
         int width;
-        if (head == DecoderHead.Scores)
+        if (head == DecoderOutputKind.Scores)
         {
             if (outMeta.Dimensions.Length is not (2 or 3))
                 throw new ModelLoadException(source, $"output '{outName}' has rank {outMeta.Dimensions.Length}; expected [batch, seq] scores.");
@@ -126,8 +117,11 @@ internal sealed record DecoderLayout(
                 ?? throw new ModelLoadException(source, $"the vocabulary size is symbolic in output '{outName}' and no genai_config.json/config.json gives it.");
         }
 
+        var vocab = head == DecoderOutputKind.Scores
+            ? config.VocabSize ?? throw new ModelLoadException(source, "is a scoring decoder but no genai_config.json/config.json gives its vocabulary size.")
+            : width;
         var context = options.ContextLength > 0 ? options.ContextLength : config.ContextLength ?? int.MaxValue;
-        return new DecoderLayout(source, inputIds, mask, positions, idType == TensorElementType.Int32, outName, head, width,
+        return new DecoderLayout(source, inputIds, mask, positions, idType == TensorElementType.Int32, outName, head, vocab, width,
             outMeta.ElementDataType == TensorElementType.Float16, pastKeys, pastValues, presentKeys, presentValues,
             kvHeads, headSize, kvMeta.ElementDataType == TensorElementType.Float16, context,
             config.BosTokenId, config.EosTokenIds, config.PadTokenId);

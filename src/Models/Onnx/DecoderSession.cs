@@ -11,7 +11,7 @@ namespace DecodeAlign.Models.Onnx;
 /// writes the graph's presents straight into pre-allocated pinned buffers, and keeps each row's output at its last
 /// token. Fork, reorder and truncate act on the cache in place, never by recomputation.
 /// </summary>
-internal sealed class DecoderSession : ICausalLmSession
+internal sealed class DecoderSession : IDecoderSession
 {
     private readonly OnnxDecoder _model;
     private readonly DecoderLayout _l;
@@ -24,11 +24,11 @@ internal sealed class DecoderSession : ICausalLmSession
     private readonly string[] _inputNames, _outputNames;
     private bool _disposed;
 
-    public DecoderSession(OnnxDecoder model, CausalLmInfo info)
+    public DecoderSession(OnnxDecoder model)
     {
         _model = model;
         _l = model.Layout;
-        Info = info;
+        Info = model.Layout.ToInfo();
         _cache = new KvCache(_l.NumLayers, _l.NumKvHeads, _l.HeadSize, _l.KvElementSize);
         PinnedBuffer[] Set() => Enumerable.Range(0, _l.NumLayers).Select(_ => new PinnedBuffer()).ToArray();
         (_tmpPastK, _tmpPastV, _tmpPresentK, _tmpPresentV) = (Set(), Set(), Set(), Set());
@@ -52,7 +52,7 @@ internal sealed class DecoderSession : ICausalLmSession
         public RowState Clone() => new() { Tokens = [.. Tokens], Cached = Cached, OutputValid = OutputValid };
     }
 
-    public CausalLmInfo Info { get; }
+    public DecoderInfo Info { get; }
 
     public int RowCount => _rows.Count;
 
@@ -268,7 +268,7 @@ internal sealed class DecoderSession : ICausalLmSession
         var total = slots + chunk;
         var width = _l.OutputWidth;
         var outElem = _l.OutputIsHalf ? 2 : 4;
-        var outShape = _l.Head == DecoderHead.Scores ? new long[] { batch, chunk } : [batch, chunk, width];
+        var outShape = _l.Head == DecoderOutputKind.Scores ? new long[] { batch, chunk } : [batch, chunk, width];
         _out.EnsureCapacity((long)batch * chunk * width * outElem);
         var kvType = _l.KvIsHalf ? TensorElementType.Float16 : TensorElementType.Float;
         var mem = OrtMemoryInfo.DefaultInstance;
@@ -326,12 +326,7 @@ internal sealed class DecoderSession : ICausalLmSession
                 if (float.IsNaN(max) || float.IsPositiveInfinity(max)) throw new NonFiniteOutputException(_l.Output, r, _l.Source);
             }
             wall.Stop();
-            Telemetry.ModelCalls++;
-            Telemetry.TokensComputed += computed;
-            Telemetry.PaddingComputed += (long)batch * chunk - computed;
-            Telemetry.RuntimeTime += runtime.Elapsed;
-            Telemetry.WallTime += wall.Elapsed;
-            Telemetry.LastStep = new StepTelemetry(batch, chunk, computed, runtime.Elapsed, wall.Elapsed);
+            Telemetry.Record(new StepTelemetry(batch, chunk, computed, runtime.Elapsed, wall.Elapsed), (long)batch * chunk - computed);
         }
         finally
         {
