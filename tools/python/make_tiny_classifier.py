@@ -12,21 +12,13 @@ import argparse
 import json
 import os
 
+import sys
+
 import torch
 import torch.nn as nn
 
-
-def bytes_to_unicode():
-    """GPT-2's reversible byte → printable-character map."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from decodealign_tools.byte_tokenizer import bytes_to_unicode, write_byte_tokenizer  # noqa: E402
 
 
 class TinyClassifier(nn.Module):
@@ -55,31 +47,8 @@ def main():
     torch.manual_seed(args.seed)
 
     b2u = bytes_to_unicode()
-    vocab = {b2u[b]: i for i, b in enumerate(range(256))}
     merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("a", "n"), ("Ġ", "a")]
-    for a, b in merges:
-        vocab[a + b] = len(vocab)
-    specials = ["<|pad|>", "<|eos|>"]
-    added = []
-    for s in specials:
-        added.append({"id": len(vocab), "content": s, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True})
-        vocab[s] = len(vocab)
-    tokenizer = {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": added,
-        "normalizer": None,
-        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
-        "post_processor": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
-        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
-        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": "", "end_of_word_suffix": "",
-                  "fuse_unk": False, "byte_fallback": False, "vocab": vocab, "merges": [f"{a} {b}" for a, b in merges]},
-    }
-    with open(os.path.join(args.out, "tokenizer.json"), "w", encoding="utf-8") as f:
-        json.dump(tokenizer, f, ensure_ascii=False)
-    with open(os.path.join(args.out, "tokenizer_config.json"), "w") as f:
-        json.dump({"pad_token": "<|pad|>", "eos_token": "<|eos|>", "add_bos_token": False}, f)
+    vocab = write_byte_tokenizer(args.out, merges=merges, specials=("<|pad|>", "<|eos|>"), add_bos=False)
 
     model = TinyClassifier(len(vocab)).eval()
     ids = torch.tensor([[1, 2, 3], [4, 5, 0]])
