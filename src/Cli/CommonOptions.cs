@@ -21,7 +21,7 @@ internal sealed class CommonOptions
 
     public Option<int> Threads { get; } = new("--threads")
     {
-        Description = "ONNX Runtime intra-op threads (0 = one per core).",
+        Description = "ONNX Runtime intra-op threads (0 = automatic: 1 for small models, else one per core).",
         DefaultValueFactory = _ => 0,
     };
 

@@ -44,6 +44,16 @@ public sealed class ModelLoadErrorTests : IDisposable
         Assert.Contains("not valid JSON", ex.Message);
     }
 
+    [Fact]
+    public void Graph_without_a_kv_cache_names_the_missing_input()
+    {
+        var classifier = Path.Combine(SharedModels.RepoRoot, "tests", "fixtures", "tiny-classifier");
+        var ex = Assert.Throws<ModelLoadException>(() => OnnxCausalLm.Load(classifier));
+        Assert.Contains("model.onnx", ex.Message);
+        Assert.Contains("past_key_values.0.key", ex.Message);
+        Assert.Contains("input_ids, attention_mask, token_type_ids", ex.Message);
+    }
+
     [SharedFact]
     public void Cuda_provider_without_gpu_library_fails_clearly()
     {
