@@ -3,7 +3,7 @@ namespace DecodeAlign.Kernels;
 /// <summary>
 /// Every piece of per-token arithmetic the decoding strategies need, over row-major float32 batches
 /// [rows × vocab] (rows = buffer length / vocab). Implementations: <see cref="SimdTokenKernels"/> (CPU) and
-/// <see cref="IlgpuTokenKernels"/> (CUDA or ILGPU's CPU accelerator); create them with <see cref="KernelBackends.Create"/>.
+/// <see cref="IlgpuTokenKernels"/> (CUDA or ILGPU's CPU accelerator); create them with <see cref="KernelBackends.Create(KernelBackendKind)"/>.
 /// <para>
 /// Exactness contract: sampled ids, argmaxes, top-k sets and order, masks, votes, MH decisions and resampling
 /// indices are bit-identical across backends and batch compositions. Every decision is made either by float
@@ -56,7 +56,7 @@ public interface ITokenKernels : IDisposable
     /// <summary>
     /// Applies the repetition, frequency and presence penalties of <paramref name="parameters"/> in place, using
     /// each row's generated tokens: row r's tokens are history[historyOffsets[r] .. historyOffsets[r+1]).
-    /// Per token: y = x &gt; 0 ? x / rep : x · rep; y = fma(−freq, count, y); y −= presence.
+    /// Per token: y = x &gt; 0 ? x · (1/rep) : x · rep; y = (float)(y − (double)freq · count); y −= presence.
     /// </summary>
     void ApplyPenalties(Span<float> logits, int vocab, SamplingParameters parameters, ReadOnlySpan<int> history, ReadOnlySpan<int> historyOffsets);
 
@@ -71,7 +71,8 @@ public interface ITokenKernels : IDisposable
     /// <summary>
     /// Guided-decoding fusion over each row's k candidates: fused = base + Σ_i w_i · s_i (Raw, ARGS) or
     /// base + Σ_i w_i · (s_i − mean_k s_i) (Centered, VAS). <paramref name="scores"/> holds m = weights.Length
-    /// arrays [rows × k] one after another; each term is added as fma(w_i, s_i − mean_i, acc) in order i = 0 … m−1.
+    /// arrays [rows × k] one after another; each term is added as (float)((double)w_i · (s_i − mean_i) + acc) in order
+    /// i = 0 … m−1, with mean_i a sequential double sum / k, so fused scores are bit-identical across backends.
     /// </summary>
     void FuseCandidates(ReadOnlySpan<float> baseScores, int k, ReadOnlySpan<float> scores, ReadOnlySpan<float> weights, FusionMode mode, Span<float> fused);
 

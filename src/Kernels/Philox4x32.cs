@@ -28,7 +28,15 @@ public static class Philox4x32
     /// </summary>
     public static ulong Next64(ulong seed, long rowId, int step, uint draw)
     {
-        var (x0, x1, _, _) = Block((uint)rowId, (uint)((ulong)rowId >> 32), (uint)step, draw, (uint)seed, (uint)(seed >> 32));
-        return x0 | ((ulong)x1 << 32);
+        // Same rounds as Block, written without tuples so GPU kernels can call it.
+        uint c0 = (uint)rowId, c1 = (uint)((ulong)rowId >> 32), c2 = (uint)step, c3 = draw, k0 = (uint)seed, k1 = (uint)(seed >> 32);
+        for (int round = 0; round < 10; round++)
+        {
+            ulong p0 = (ulong)M0 * c0, p1 = (ulong)M1 * c2;
+            uint hi0 = (uint)(p0 >> 32), lo0 = (uint)p0, hi1 = (uint)(p1 >> 32), lo1 = (uint)p1;
+            c0 = hi1 ^ c1 ^ k0; c1 = lo1; c2 = hi0 ^ c3 ^ k1; c3 = lo0;
+            k0 += W0; k1 += W1;
+        }
+        return c0 | ((ulong)c1 << 32);
     }
 }

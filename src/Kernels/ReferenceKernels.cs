@@ -163,16 +163,26 @@ internal sealed class ReferenceKernels : ITokenKernels
         var counts = new Dictionary<int, int>();
         foreach (int t in tokens) counts[t] = counts.GetValueOrDefault(t) + 1;
         foreach (var (t, c) in counts)
-            row[t] = PenalizedLogit(row[t], c, p.RepetitionPenalty, p.FrequencyPenalty, p.PresencePenalty);
+            row[t] = PenalizedLogit(row[t], c, 1f / p.RepetitionPenalty, p.RepetitionPenalty, p.FrequencyPenalty, p.PresencePenalty);
     }
 
-    /// <summary>The penalty formula every backend applies (no a·b+c that a GPU compiler could contract).</summary>
-    public static float PenalizedLogit(float x, int count, float repetition, float frequency, float presence)
+    /// <summary>
+    /// The penalty formula every backend applies: y = x &gt; 0 ? x · (1/rep) : x · rep (1/rep computed once on the host,
+    /// so no device division), then y − freq·count in double (the product is exact, so an FMA contraction cannot change
+    /// it), rounded to float, then − presence.
+    /// </summary>
+    public static float PenalizedLogit(float x, int count, float inverseRepetition, float repetition, float frequency, float presence)
     {
-        float y = x > 0f ? x / repetition : x * repetition;
-        y = MathF.FusedMultiplyAdd(-frequency, count, y);
+        float y = x > 0f ? x * inverseRepetition : x * repetition;
+        y = (float)((double)y - (double)frequency * count);
         return y - presence;
     }
+
+    /// <summary>
+    /// acc + w·s as (float)((double)w·s + acc): the double product of two floats is exact, so the one rounding of the
+    /// double sum (FMA-contracted or not) and the final rounding to float are the same on every backend.
+    /// </summary>
+    public static float FusedTerm(float w, float s, float acc) => (float)((double)w * s + acc);
 
     public void Sample(ReadOnlySpan<float> logits, int vocab, SamplingParameters parameters, ReadOnlySpan<SampleKey> keys, Span<int> tokens,
         ReadOnlySpan<int> history = default, ReadOnlySpan<int> historyOffsets = default)
@@ -233,7 +243,7 @@ internal sealed class ReferenceKernels : ITokenKernels
             for (int j = 0; j < k; j++)
             {
                 float acc = baseScores[r * k + j];
-                for (int i = 0; i < m; i++) acc = MathF.FusedMultiplyAdd(weights[i], scores[(i * rows + r) * k + j] - means[i], acc);
+                for (int i = 0; i < m; i++) acc = FusedTerm(weights[i], scores[(i * rows + r) * k + j] - means[i], acc);
                 fused[r * k + j] = acc;
             }
         }

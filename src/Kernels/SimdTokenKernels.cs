@@ -181,7 +181,7 @@ public sealed class SimdTokenKernels : ITokenKernels
         {
             int e = s + 1;
             while (e < sorted.Length && sorted[e] == sorted[s]) e++;
-            row[sorted[s]] = ReferenceKernels.PenalizedLogit(row[sorted[s]], e - s, p.RepetitionPenalty, p.FrequencyPenalty, p.PresencePenalty);
+            row[sorted[s]] = ReferenceKernels.PenalizedLogit(row[sorted[s]], e - s, 1f / p.RepetitionPenalty, p.RepetitionPenalty, p.FrequencyPenalty, p.PresencePenalty);
             s = e;
         }
     }
@@ -259,7 +259,7 @@ public sealed class SimdTokenKernels : ITokenKernels
                     mean = (float)(sum / k);
                 }
                 var f = fused.Slice(r * k, k);
-                for (int j = 0; j < k; j++) f[j] = MathF.FusedMultiplyAdd(weights[i], s[j] - mean, f[j]);
+                for (int j = 0; j < k; j++) f[j] = ReferenceKernels.FusedTerm(weights[i], s[j] - mean, f[j]);
             }
         }
     }

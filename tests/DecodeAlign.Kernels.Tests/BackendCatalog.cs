@@ -19,5 +19,5 @@ internal static class BackendCatalog
     };
 
     /// <summary>xunit theory data: every backend name.</summary>
-    public static TheoryData<string> Names => new() { "cpu" };
+    public static TheoryData<string> Names => new() { "cpu", "ilgpu-cpu" };
 }
