@@ -10,10 +10,13 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("DecodeAlign: inference-time alignment of language models (best-of-N, ARGS, VAS, QAlign, SMC) on ONNX Runtime.");
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(ImportLlama2cCommand.Create());
         root.Subcommands.Add(TaskDumpCommand.Create());
         return root;
     }
 
     /// <summary>Entry point: user errors print one line to stderr and exit non-zero, without a stack trace.</summary>
-    public static int Main(string[] args) => CliErrors.Run(() => BuildRoot().Parse(args).Invoke());
+    public static int Main(string[] args) =>
+        CliErrors.Run(() => BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
 }

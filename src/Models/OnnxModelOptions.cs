@@ -19,7 +19,7 @@ public sealed record OnnxModelOptions
     /// <summary>GPU ordinal for <see cref="ExecutionProvider.Cuda"/>.</summary>
     public int DeviceId { get; init; }
 
-    /// <summary>Threads ONNX Runtime uses inside one operator; 0 lets it choose (one per physical core).</summary>
+    /// <summary>Threads ONNX Runtime uses inside one operator; 0 = automatic: 1 for models under 32 MB, else one per physical core.</summary>
     public int IntraOpThreads { get; init; }
 
     /// <summary>Overrides the context length read from the model's config (0 keeps the config's).</summary>

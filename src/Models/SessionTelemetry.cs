@@ -21,6 +21,17 @@ public sealed class SessionTelemetry
     /// <summary>The most recent forward call.</summary>
     public StepTelemetry LastStep { get; internal set; }
 
+    /// <summary>Adds one model call to the totals (session implementations call this once per run).</summary>
+    public void Record(StepTelemetry step, long padding = 0)
+    {
+        ModelCalls++;
+        TokensComputed += step.TokensComputed;
+        PaddingComputed += padding;
+        RuntimeTime += step.RuntimeTime;
+        WallTime += step.WallTime;
+        LastStep = step;
+    }
+
     /// <summary>A copy of the current totals.</summary>
     public SessionTelemetry Snapshot() => (SessionTelemetry)MemberwiseClone();
 }

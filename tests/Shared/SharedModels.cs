@@ -92,3 +92,46 @@ public sealed class PythonTorchFactAttribute : FactAttribute
         if (PythonTools.Python is null) Skip = PythonTools.SkipMessage;
     }
 }
+
+/// <summary>A fact that needs both the shared fixtures and python3 with torch and onnx (e.g. importing stories260K).</summary>
+public sealed class SharedPythonFactAttribute : FactAttribute
+{
+    /// <summary>Sets Skip when either is missing.</summary>
+    public SharedPythonFactAttribute()
+    {
+        if (!SharedModels.Available) Skip = SharedModels.SkipMessage;
+        else if (PythonTools.Python is null) Skip = PythonTools.SkipMessage;
+    }
+}
+
+/// <summary>Runs the repository's Python fixture tools (tools/python) into temporary folders, once per process.</summary>
+public static class PythonFixtures
+{
+    private static readonly Dictionary<string, string> Made = [];
+
+    /// <summary>Runs <c>tools/python/SCRIPT --out DIR ARGS</c> with Debian's python3 and returns DIR; cached by arguments.</summary>
+    public static string Make(string script, params string[] args)
+    {
+        var key = script + " " + string.Join(' ', args);
+        lock (Made)
+        {
+            if (Made.TryGetValue(key, out var done)) return done;
+            var dir = Directory.CreateTempSubdirectory("decodealign-fixture-").FullName;
+            var psi = new ProcessStartInfo(PythonTools.Python ?? throw new InvalidOperationException(PythonTools.SkipMessage))
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            };
+            psi.ArgumentList.Add(Path.Combine(SharedModels.RepoRoot, "tools", "python", script));
+            psi.ArgumentList.Add("--out");
+            psi.ArgumentList.Add(dir);
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            var stdout = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0) throw new InvalidOperationException($"{script} {string.Join(' ', args)} failed ({p.ExitCode}):\n{stdout}\n{stderr.Result}");
+            return Made[key] = dir;
+        }
+    }
+}

@@ -1,15 +1,15 @@
 namespace DecodeAlign.Models;
 
 /// <summary>
-/// A batch of token sequences ("rows") over one causal decoder, with a KV cache that can be forked, reordered
+/// A batch of token sequences ("rows") over one KV-cached decoder (LM, prefix reward model or value model), with a KV cache that can be forked, reordered
 /// and trimmed. Each row holds its tokens; tokens not yet run through the model are pending, and
 /// <see cref="Forward"/> runs the pending tokens of all rows in one batched model call.
 /// Not thread-safe: one session per caller.
 /// </summary>
-public interface ICausalLmSession : IDisposable
+public interface IDecoderSession : IDisposable
 {
     /// <summary>The model this session runs.</summary>
-    CausalLmInfo Info { get; }
+    DecoderInfo Info { get; }
 
     /// <summary>Number of rows in the batch.</summary>
     int RowCount { get; }
@@ -28,7 +28,7 @@ public interface ICausalLmSession : IDisposable
 
     /// <summary>
     /// Runs every row's pending tokens in one batched call (rows of different lengths are padded and masked) and
-    /// returns each row's output at its last token: next-token logits [RowCount × width]. Rows with nothing
+    /// returns each row's output at its last token [RowCount × OutputWidth] (next-token logits, a score or values). Rows with nothing
     /// pending return their previous output without recomputation. The view is valid until the next call
     /// that changes the session.
     /// </summary>

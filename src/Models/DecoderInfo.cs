@@ -1,8 +1,23 @@
 namespace DecodeAlign.Models;
 
-/// <summary>What callers need to know about a causal decoder: sizes, context length and special tokens.</summary>
+/// <summary>What a KV-cached decoder outputs at each position.</summary>
+public enum DecoderOutputKind
+{
+    /// <summary>Next-token logits over the vocabulary (a causal LM).</summary>
+    Logits,
+
+    /// <summary>One scalar per position: a reward model scoring every prefix.</summary>
+    Scores,
+
+    /// <summary>V(s, a) for every possible next token a: a value model with a vocabulary-wide head.</summary>
+    Values,
+}
+
+/// <summary>What callers need to know about a KV-cached decoder: sizes, context length and special tokens.</summary>
 /// <param name="Source">The file the model was loaded from (used in error messages).</param>
-/// <param name="VocabSize">Width of the logits (or of the vocabulary-wide value head).</param>
+/// <param name="Output">What the decoder outputs per position.</param>
+/// <param name="VocabSize">Number of token ids the model accepts.</param>
+/// <param name="OutputWidth">Values per position: the vocabulary size for logits and values, 1 for scores.</param>
 /// <param name="ContextLength">Maximum number of tokens a row may hold.</param>
 /// <param name="NumLayers">Decoder layers (pairs of past key/value tensors).</param>
 /// <param name="NumKvHeads">Key/value heads per layer.</param>
@@ -11,9 +26,11 @@ namespace DecodeAlign.Models;
 /// <param name="EosTokenIds">End-of-sequence tokens from the model config (may be empty).</param>
 /// <param name="PadTokenId">Padding token from the model config, if any.</param>
 /// <param name="KvCacheIsHalf">True when the KV cache is fp16, false for fp32.</param>
-public sealed record CausalLmInfo(
+public sealed record DecoderInfo(
     string Source,
+    DecoderOutputKind Output,
     int VocabSize,
+    int OutputWidth,
     int ContextLength,
     int NumLayers,
     int NumKvHeads,

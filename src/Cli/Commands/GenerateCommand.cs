@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DecodeAlign.Decoding;
+using DecodeAlign.Decoding.Strategies;
+using DecodeAlign.Kernels;
+
+namespace DecodeAlign.Cli.Commands;
+
+/// <summary><c>decodealign generate</c>: decodes one prompt with a chosen strategy, streaming text or printing JSON.</summary>
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var model = new Option<string?>("--model") { Description = "Model folder (model.onnx + tokenizer.json). Default: the built-in models/arith/lm." };
+        var prompt = new Option<string>("--prompt") { Description = "Prompt text; empty starts from BOS alone.", DefaultValueFactory = _ => "" };
+        var strategy = new Option<string>("--strategy") { Description = "greedy or sample.", DefaultValueFactory = _ => "sample" };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum tokens to generate.", DefaultValueFactory = _ => 128 };
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature (> 0; greedy ignores it).", DefaultValueFactory = _ => 1f };
+        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0 = all).", DefaultValueFactory = _ => 0 };
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass in (0, 1] (1 = off).", DefaultValueFactory = _ => 1f };
+        var minP = new Option<float>("--min-p") { Description = "Drop tokens below min-p × the top probability (0 = off).", DefaultValueFactory = _ => 0f };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed; the same seed gives the same output on every backend.", DefaultValueFactory = _ => 0UL };
+        var samples = new Option<int>("--num-samples") { Description = "Independent samples of the prompt, decoded as one batch (sample i uses row id i).", DefaultValueFactory = _ => 1 };
+        var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable); it is removed from the output.", AllowMultipleArgumentsPerToken = false };
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating past end-of-sequence tokens." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (text, tokens, finish_reason, stats) instead of streaming text." };
+        var cmd = new Command("generate", "Generate a continuation of a prompt.")
+        {
+            model, prompt, strategy, maxNew, temperature, topK, topP, minP, seed, samples, stop, ignoreEos, json,
+        };
+        common.AddTo(cmd);
+        cmd.SetAction((pr, ct) =>
+        {
+            var name = pr.GetValue(strategy)!.ToLowerInvariant();
+            if (name is not ("greedy" or "sample")) throw new CliUsageException($"--strategy must be greedy or sample (got '{name}').");
+            var count = pr.GetValue(samples);
+            if (count < 1) throw new CliUsageException($"--num-samples must be >= 1 (got {count}).");
+            var options = new GenerationOptions
+            {
+                MaxNewTokens = pr.GetValue(maxNew),
+                StopStrings = pr.GetValue(stop) ?? [],
+                IgnoreEos = pr.GetValue(ignoreEos),
+                Sampling = new SamplingParameters
+                {
+                    Temperature = name == "greedy" ? 0f : pr.GetValue(temperature),
+                    TopK = pr.GetValue(topK),
+                    TopP = pr.GetValue(topP),
+                    MinP = pr.GetValue(minP),
+                    Seed = pr.GetValue(seed),
+                },
+            };
+            if (name == "sample" && !(options.Sampling.Temperature > 0))
+                throw new CliUsageException($"--temperature must be > 0 for sampling (got {options.Sampling.Temperature}); use --strategy greedy for temperature 0.");
+            options.Validate();
+
+            using var kernels = common.CreateKernels(pr);
+            using var lm = LanguageModel.Load(DefaultModels.ResolveLm(pr.GetValue(model)), common.ModelOptions(pr));
+            var ids = lm.EncodePrompt(pr.GetValue(prompt)!);
+            var asJson = pr.GetValue(json);
+            var streaming = !asJson && count == 1;
+            var decoder = new SamplingStrategy(lm, kernels, options)
+            {
+                OnText = streaming ? (_, text) => { Console.Out.Write(text); Console.Out.Flush(); } : null,
+            };
+            var results = decoder.Decode(Enumerable.Repeat(ids, count).ToArray(), ct);
+            var stats = Stats(results[0].Trace.Compute);
+            if (asJson)
+            {
+                var obj = Describe(results[0]);
+                obj["stats"] = stats;
+                obj["strategy"] = decoder.Name;
+                obj["backend"] = kernels.Kind.ToString();
+                obj["prompt_tokens"] = ids.Length;
+                if (count > 1) obj["samples"] = new JsonArray(results.Select(r => (JsonNode)Describe(r)).ToArray());
+                Console.Out.WriteLine(obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            }
+            else
+            {
+                if (count > 1)
+                    for (var i = 0; i < results.Count; i++) Console.Out.WriteLine($"--- sample {i} ---\n{results[i].Text}");
+                else Console.Out.WriteLine();
+                Console.Error.WriteLine($"[{stats["generated_tokens"]} tokens, {stats["tokens_per_second"]:F1} tok/s, prefill {stats["prefill_ms"]:F1} ms, {stats["per_token_ms"]:F2} ms/token, finish: {results[0].Finish}]");
+            }
+            return Task.FromResult(results.Any(r => r.Finish == FinishReason.Cancelled) ? CliErrors.Cancelled : 0);
+        });
+        return cmd;
+    }
+
+    private static JsonObject Describe(DecodeResult r) => new()
+    {
+        ["text"] = r.Text,
+        ["tokens"] = new JsonArray(r.Tokens.Select(t => (JsonNode)t).ToArray()),
+        ["finish_reason"] = r.Finish.ToString(),
+    };
+
+    private static JsonObject Stats(ComputeTrace c)
+    {
+        var decodeMs = (c.WallTime - c.PrefillTime).TotalMilliseconds;
+        var steps = Math.Max(1, c.GeneratedTokens);
+        return new JsonObject
+        {
+            ["generated_tokens"] = c.GeneratedTokens,
+            ["tokens_per_second"] = c.GeneratedTokens / Math.Max(1e-9, c.WallTime.TotalSeconds),
+            ["prefill_ms"] = c.PrefillTime.TotalMilliseconds,
+            ["per_token_ms"] = decodeMs / steps,
+            ["wall_ms"] = c.WallTime.TotalMilliseconds,
+            ["model_ms"] = c.ModelTime.TotalMilliseconds,
+            ["lm_calls"] = c.LmCalls,
+            ["lm_tokens"] = c.LmTokens,
+        };
+    }
+}

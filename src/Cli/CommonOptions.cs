@@ -1,0 +1,56 @@
+using System.CommandLine;
+using DecodeAlign.Kernels;
+using DecodeAlign.Models;
+
+namespace DecodeAlign.Cli;
+
+/// <summary>Options shared by the verbs that run models: where they run and with how many threads.</summary>
+internal sealed class CommonOptions
+{
+    public Option<string> Backend { get; } = new("--backend")
+    {
+        Description = "Kernel backend for the per-token math: auto (CUDA if present, else cpu), cuda, ilgpu-cpu (slow simulator, for tests), cpu (SIMD).",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public Option<string> Provider { get; } = new("--execution-provider")
+    {
+        Description = "ONNX Runtime execution provider: cpu or cuda (needs the ONNX Runtime GPU native library).",
+        DefaultValueFactory = _ => "cpu",
+    };
+
+    public Option<int> Threads { get; } = new("--threads")
+    {
+        Description = "ONNX Runtime intra-op threads (0 = automatic: 1 for small models, else one per core).",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public void AddTo(Command cmd)
+    {
+        cmd.Options.Add(Backend);
+        cmd.Options.Add(Provider);
+        cmd.Options.Add(Threads);
+    }
+
+    public OnnxModelOptions ModelOptions(ParseResult pr) => new()
+    {
+        Provider = pr.GetValue(Provider)?.ToLowerInvariant() switch
+        {
+            "cpu" => ExecutionProvider.Cpu,
+            "cuda" => ExecutionProvider.Cuda,
+            var other => throw new CliUsageException($"--execution-provider must be cpu or cuda (got '{other}')."),
+        },
+        IntraOpThreads = pr.GetValue(Threads) >= 0 ? pr.GetValue(Threads) : throw new CliUsageException("--threads must be >= 0."),
+    };
+
+    public ITokenKernels CreateKernels(ParseResult pr) => KernelBackends.Create(ParseBackend(pr.GetValue(Backend)));
+
+    public static KernelBackendKind ParseBackend(string? name) => name?.ToLowerInvariant() switch
+    {
+        "auto" => KernelBackendKind.Auto,
+        "cuda" => KernelBackendKind.Cuda,
+        "ilgpu-cpu" => KernelBackendKind.IlgpuCpu,
+        "cpu" => KernelBackendKind.Cpu,
+        var other => throw new CliUsageException($"--backend must be auto, cuda, ilgpu-cpu or cpu (got '{other}')."),
+    };
+}

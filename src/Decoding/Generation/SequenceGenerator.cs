@@ -1,0 +1,128 @@
+using DecodeAlign.Kernels;
+using DecodeAlign.Models;
+
+namespace DecodeAlign.Decoding.Generation;
+
+/// <summary>
+/// The sampling loop every strategy shares: one batched LM call per step for all unfinished rows, one kernel call
+/// that draws every row's next token (keyed by the row's stable id and its step, so a row's tokens do not depend on
+/// the batch it runs in), stop on EOS, stop strings, max new tokens or the context length.
+/// </summary>
+internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kernels, GenerationOptions options)
+{
+    /// <summary>Wall time of the first LM call of the last <see cref="Generate"/> (the prompt prefill).</summary>
+    public TimeSpan PrefillTime { get; private set; }
+
+    /// <summary>Called with (row, text) as text becomes final, for streaming.</summary>
+    public Action<int, string>? OnText { get; init; }
+
+    /// <summary>
+    /// Generates a response for every row of <paramref name="session"/> (each row's tokens so far are its prompt).
+    /// Row r draws with <paramref name="keys"/>[r] = (stable row id, step of its first new token). Finished rows are
+    /// dropped from the session, which therefore ends empty or holding the unfinished rows after a cancellation.
+    /// </summary>
+    public GeneratedSequence[] Generate(IDecoderSession session, ReadOnlySpan<SampleKey> keys, CancellationToken ct)
+    {
+        var rows = session.RowCount;
+        if (keys.Length != rows) throw new ArgumentException($"Expected one key per row ({rows}), got {keys.Length}.", nameof(keys));
+        var results = new GeneratedSequence[rows];
+        var watchers = new StopTextWatcher[rows];
+        var budgets = new int[rows];
+        var contextLimited = new bool[rows];
+        var baseKeys = keys.ToArray();
+        for (var r = 0; r < rows; r++)
+        {
+            results[r] = new GeneratedSequence();
+            var prompt = session.GetTokens(r);
+            watchers[r] = new StopTextWatcher(model.Tokenizer, prompt, options.StopStrings);
+            var room = model.Lm.Info.ContextLength - prompt.Length;
+            if (room < 1) throw new ContextLengthExceededException(prompt.Length + 1, model.Lm.Info.ContextLength, $"row {r} plus one generated token");
+            budgets[r] = Math.Min(options.MaxNewTokens, room);
+            contextLimited[r] = room < options.MaxNewTokens;
+        }
+
+        var live = Enumerable.Range(0, rows).ToList(); // live[i] = result index of session row i
+        var eos = options.IgnoreEos ? [] : model.EosTokenIds.ToHashSet();
+        var vocab = model.Lm.Info.VocabSize;
+        var sampling = options.Sampling;
+        var usePenalties = sampling.HasPenalties && sampling.Temperature > 0;
+        while (live.Count > 0)
+        {
+            RowOutputs logits;
+            try
+            {
+                ct.ThrowIfCancellationRequested();
+                var first = session.Telemetry.ModelCalls;
+                logits = session.Forward(ct);
+                if (results.All(g => g.Tokens.Count == 0) && session.Telemetry.ModelCalls > first) PrefillTime = session.Telemetry.LastStep.WallTime;
+            }
+            catch (OperationCanceledException)
+            {
+                foreach (var i in live) Finish(i, FinishReason.Cancelled);
+                break;
+            }
+            var sampleKeys = new SampleKey[live.Count];
+            for (var i = 0; i < live.Count; i++)
+                sampleKeys[i] = baseKeys[live[i]] with { Step = baseKeys[live[i]].Step + results[live[i]].Tokens.Count };
+            var next = new int[live.Count];
+            if (usePenalties)
+            {
+                var offsets = new int[live.Count + 1];
+                for (var i = 0; i < live.Count; i++) offsets[i + 1] = offsets[i] + results[live[i]].Tokens.Count;
+                var history = live.SelectMany(i => results[i].Tokens).ToArray();
+                kernels.Sample(logits.Values.Span, vocab, sampling, sampleKeys, next, history, offsets);
+            }
+            else
+            {
+                kernels.Sample(logits.Values.Span, vocab, sampling, sampleKeys, next);
+            }
+
+            var keep = new List<int>(live.Count);
+            for (var i = 0; i < live.Count; i++)
+            {
+                var r = live[i];
+                var token = next[i];
+                if (eos.Contains(token))
+                {
+                    Finish(r, FinishReason.EndOfSequence);
+                    continue;
+                }
+                results[r].Tokens.Add(token);
+                if (watchers[r].Push(token))
+                {
+                    Finish(r, FinishReason.StopString);
+                    continue;
+                }
+                Release(r, final: false);
+                if (results[r].Tokens.Count >= budgets[r])
+                {
+                    Finish(r, contextLimited[r] ? FinishReason.ContextLength : FinishReason.MaxTokens);
+                    continue;
+                }
+                session.Append(i, [token]);
+                keep.Add(i);
+            }
+            if (keep.Count < live.Count)
+            {
+                session.Select(keep.ToArray());
+                live = keep.Select(i => live[i]).ToList();
+            }
+        }
+        return results;
+
+        void Finish(int r, FinishReason reason)
+        {
+            if (reason != FinishReason.StopString && watchers[r].Flush()) reason = FinishReason.StopString;
+            results[r].Finish = reason;
+            results[r].Text = watchers[r].Text;
+            Release(r, final: true);
+        }
+
+        void Release(int r, bool final)
+        {
+            if (OnText is null) return;
+            var delta = watchers[r].TakeReleasable(final);
+            if (delta.Length > 0) OnText(r, delta);
+        }
+    }
+}

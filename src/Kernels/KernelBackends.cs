@@ -1,0 +1,63 @@
+using ILGPU;
+using ILGPU.Runtime.Cuda;
+
+namespace DecodeAlign.Kernels;
+
+/// <summary>Creates <see cref="ITokenKernels"/> backends and maps the CLI's <c>--backend</c> names.</summary>
+public static class KernelBackends
+{
+    /// <summary>The CLI names, in the order shown in help: auto, cuda, ilgpu-cpu, cpu.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["auto", "cuda", "ilgpu-cpu", "cpu"];
+
+    /// <summary>Parses a CLI backend name (case-insensitive); throws an <see cref="ArgumentException"/> listing the valid names.</summary>
+    public static KernelBackendKind Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "auto" => KernelBackendKind.Auto,
+        "cuda" => KernelBackendKind.Cuda,
+        "ilgpu-cpu" => KernelBackendKind.IlgpuCpu,
+        "cpu" => KernelBackendKind.Cpu,
+        _ => throw new ArgumentException($"unknown backend '{name}' (expected one of: {string.Join(", ", Names)})"),
+    };
+
+    /// <summary>The CLI name of a kind (inverse of <see cref="Parse"/>).</summary>
+    public static string ToName(KernelBackendKind kind) => kind switch
+    {
+        KernelBackendKind.Auto => "auto",
+        KernelBackendKind.Cuda => "cuda",
+        KernelBackendKind.IlgpuCpu => "ilgpu-cpu",
+        KernelBackendKind.Cpu => "cpu",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    /// <summary>True when ILGPU finds at least one CUDA device (false, never an exception, where the driver is missing).</summary>
+    public static bool CudaAvailable()
+    {
+        try
+        {
+            using var context = Context.Create(b => b.Cuda());
+            return context.GetCudaDevices().Count > 0;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Creates a backend: Auto picks CUDA when a device exists, otherwise the SIMD CPU backend; Cuda throws an
+    /// <see cref="BackendUnavailableException"/> with a clear message when no CUDA device is present.
+    /// </summary>
+    public static ITokenKernels Create(KernelBackendKind kind = KernelBackendKind.Auto) => kind switch
+    {
+        KernelBackendKind.Auto => CudaAvailable() ? IlgpuTokenKernels.CreateCuda() : new SimdTokenKernels(),
+        KernelBackendKind.Cuda => CudaAvailable()
+            ? IlgpuTokenKernels.CreateCuda()
+            : throw new BackendUnavailableException("--backend cuda was requested but no CUDA device was found (no NVIDIA GPU or driver visible to ILGPU); use --backend cpu or auto"),
+        KernelBackendKind.IlgpuCpu => IlgpuTokenKernels.CreateCpu(),
+        KernelBackendKind.Cpu => new SimdTokenKernels(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    /// <summary>Parses a CLI name and creates that backend.</summary>
+    public static ITokenKernels Create(string name) => Create(Parse(name));
+}

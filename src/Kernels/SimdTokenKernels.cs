@@ -1,0 +1,397 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace DecodeAlign.Kernels;
+
+/// <summary>
+/// SIMD CPU backend (TensorPrimitives, Vector&lt;T&gt;, AVX2 where present): the default where no CUDA device exists.
+/// Rows are processed one after another on the calling thread; scratch buffers are reused across calls.
+/// See <see cref="ITokenKernels"/> for the exactness contract.
+/// </summary>
+public sealed class SimdTokenKernels : ITokenKernels
+{
+    private readonly TopKSelector _topK = new();
+    private float[] _row = [];
+    private ulong[] _mass = [];
+    private int[] _ids = [];
+    private float[] _vals = [];
+
+    /// <inheritdoc/>
+    public KernelBackendKind Kind => KernelBackendKind.Cpu;
+
+    /// <inheritdoc/>
+    public string DeviceName => $"CPU SIMD ({(Avx2.IsSupported ? "AVX2" : Vector.IsHardwareAccelerated ? "Vector" : "scalar")}, {Vector<float>.Count} floats per vector)";
+
+    /// <inheritdoc/>
+    public void Dispose() { }
+
+    private static T[] Grow<T>(ref T[] buffer, int size)
+    {
+        if (buffer.Length < size) buffer = new T[size];
+        return buffer;
+    }
+
+    /// <summary>Validated maximum of a row (NaN / +∞ / all −∞ rejected with the row's index).</summary>
+    private static float RowMax(ReadOnlySpan<float> row, int r, string what = "logits")
+    {
+        float max = TensorPrimitives.Max(row); // NaN when any element is NaN
+        return KernelChecks.Classify(float.IsNaN(max) ? float.NegativeInfinity : max, float.IsNaN(max), r, what);
+    }
+
+    /// <summary>Lowest index holding a value equal to <paramref name="max"/> (−0 == +0).</summary>
+    private static int FirstEqual(ReadOnlySpan<float> row, float max)
+    {
+        int i = 0, width = Vector<float>.Count;
+        var m = new Vector<float>(max);
+        ref float start = ref MemoryMarshal.GetReference(row);
+        for (; i + width <= row.Length; i += width)
+            if (Vector.EqualsAny(Vector.LoadUnsafe(ref start, (nuint)i), m)) break;
+        for (; i < row.Length; i++) if (row[i] == max) return i;
+        throw new InvalidOperationException("unreachable: maximum not found in its row");
+    }
+
+    /// <inheritdoc/>
+    public void ConvertHalf(ReadOnlySpan<Half> source, Span<float> destination)
+    {
+        KernelChecks.Length(destination.Length, source.Length, "destination");
+        TensorPrimitives.ConvertToSingle(source, destination);
+    }
+
+    /// <inheritdoc/>
+    public void ScaleTemperature(Span<float> logits, float temperature)
+    {
+        KernelChecks.Temperature(temperature);
+        TensorPrimitives.Divide(logits, temperature, logits);
+    }
+
+    /// <inheritdoc/>
+    public void Softmax(ReadOnlySpan<float> logits, int vocab, Span<float> probabilities)
+    {
+        int rows = KernelChecks.Rows(logits.Length, vocab);
+        KernelChecks.Length(probabilities.Length, logits.Length, "probabilities");
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.Slice(r * vocab, vocab);
+            var dst = probabilities.Slice(r * vocab, vocab);
+            float m = RowMax(row, r);
+            TensorPrimitives.Subtract(row, m, dst);
+            TensorPrimitives.Exp(dst, dst);
+            TensorPrimitives.Divide(dst, TensorPrimitives.Sum(dst), dst);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void LogSoftmax(ReadOnlySpan<float> logits, int vocab, Span<float> logProbabilities)
+    {
+        int rows = KernelChecks.Rows(logits.Length, vocab);
+        KernelChecks.Length(logProbabilities.Length, logits.Length, "log-probabilities");
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.Slice(r * vocab, vocab);
+            var dst = logProbabilities.Slice(r * vocab, vocab);
+            float m = RowMax(row, r);
+            TensorPrimitives.Subtract(row, m, dst);
+            var tmp = Grow(ref _row, vocab).AsSpan(0, vocab);
+            TensorPrimitives.Exp(dst, tmp);
+            TensorPrimitives.Subtract(dst, MathF.Log(TensorPrimitives.Sum(tmp)), dst);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Entropy(ReadOnlySpan<float> logits, int vocab, Span<float> entropy)
+    {
+        int rows = KernelChecks.Rows(logits.Length, vocab);
+        KernelChecks.Length(entropy.Length, rows, "entropy");
+        var d = Grow(ref _row, vocab).AsSpan(0, vocab);
+        var e = Grow(ref _vals, vocab).AsSpan(0, vocab);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.Slice(r * vocab, vocab);
+            float m = RowMax(row, r);
+            TensorPrimitives.Subtract(row, m, d);
+            TensorPrimitives.Max(d, -1e30f, d); // −∞ → finite, so 0 · d stays 0 instead of NaN
+            TensorPrimitives.Exp(d, e);
+            double z = TensorPrimitives.Sum(e), s = TensorPrimitives.Dot(e, d);
+            // H = log Z − Σ e·d / Z with d = x − max and e = exp(d).
+            entropy[r] = (float)Math.Max(0.0, Math.Log(z) - s / z);
+        }
+    }
+
+    /// <inheritdoc/>
+    public int TopK(ReadOnlySpan<float> logits, int vocab, int k, Span<int> ids, Span<float> values)
+    {
+        int rows = KernelChecks.Rows(logits.Length, vocab);
+        if (k <= 0) throw new ArgumentException($"k must be > 0 (got {k})");
+        int kk = Math.Min(k, vocab);
+        KernelChecks.Length(ids.Length, (long)rows * kk, "ids");
+        KernelChecks.Length(values.Length, (long)rows * kk, "values");
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.Slice(r * vocab, vocab);
+            if (float.IsNaN(TensorPrimitives.Max(row))) throw new ArgumentException($"logits row {r} contains NaN");
+            _topK.Select(row, kk, ids.Slice(r * kk, kk), values.Slice(r * kk, kk));
+        }
+        return kk;
+    }
+
+    /// <inheritdoc/>
+    public void MaskTopP(Span<float> logits, int vocab, float topP)
+    {
+        int rows = KernelChecks.Rows(logits.Length, vocab);
+        if (!(topP > 0f && topP <= 1f)) throw new ArgumentException($"top-p must be in (0, 1] (got {topP})");
+        for (int r = 0; r < rows; r++) Mask(logits.Slice(r * vocab, vocab), r, 0f, topP);
+    }
+
+    /// <inheritdoc/>
+    public void MaskMinP(Span<float> logits, int vocab, float minP)
+    {
+        int rows = KernelChecks.Rows(logits.Length, vocab);
+        if (!(minP >= 0f && minP <= 1f)) throw new ArgumentException($"min-p must be in [0, 1] (got {minP})");
+        for (int r = 0; r < rows; r++) Mask(logits.Slice(r * vocab, vocab), r, minP, 1f);
+    }
+
+    private void Mask(Span<float> row, int r, float minP, float topP)
+    {
+        float max = RowMax(row, r);
+        var w = Grow(ref _mass, row.Length).AsSpan(0, row.Length);
+        ulong total = SimdMassRow.Masses(row, max, FixedPointMass.ScaleFor(1f), minP > 0 ? FixedPointMass.MinPMass(minP) : 0, w);
+        if (topP < 1f) SimdMassRow.Nucleus(w, total, FixedPointMass.TopPQ32(topP));
+        for (int i = 0; i < row.Length; i++) if (w[i] == 0) row[i] = float.NegativeInfinity;
+    }
+
+    /// <inheritdoc/>
+    public void ApplyPenalties(Span<float> logits, int vocab, SamplingParameters parameters, ReadOnlySpan<int> history, ReadOnlySpan<int> historyOffsets)
+    {
+        parameters.Validate();
+        int rows = KernelChecks.Rows(logits.Length, vocab);
+        KernelChecks.History(history, historyOffsets, rows, vocab);
+        for (int r = 0; r < rows; r++)
+            Penalize(logits.Slice(r * vocab, vocab), parameters, history[historyOffsets[r]..historyOffsets[r + 1]]);
+    }
+
+    /// <summary>Counts each token with a sort of the (short) history, then applies the shared penalty formula once per distinct token.</summary>
+    private void Penalize(Span<float> row, SamplingParameters p, ReadOnlySpan<int> tokens)
+    {
+        var sorted = Grow(ref _ids, tokens.Length).AsSpan(0, tokens.Length);
+        tokens.CopyTo(sorted);
+        sorted.Sort();
+        for (int s = 0; s < sorted.Length;)
+        {
+            int e = s + 1;
+            while (e < sorted.Length && sorted[e] == sorted[s]) e++;
+            row[sorted[s]] = ReferenceKernels.PenalizedLogit(row[sorted[s]], e - s, 1f / p.RepetitionPenalty, p.RepetitionPenalty, p.FrequencyPenalty, p.PresencePenalty);
+            s = e;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Sample(ReadOnlySpan<float> logits, int vocab, SamplingParameters parameters, ReadOnlySpan<SampleKey> keys, Span<int> tokens,
+        ReadOnlySpan<int> history = default, ReadOnlySpan<int> historyOffsets = default)
+    {
+        parameters.Validate();
+        int rows = KernelChecks.Rows(logits.Length, vocab);
+        KernelChecks.Length(keys.Length, rows, "keys");
+        KernelChecks.Length(tokens.Length, rows, "tokens");
+        bool penalize = parameters.HasPenalties && historyOffsets.Length > 0;
+        if (penalize) KernelChecks.History(history, historyOffsets, rows, vocab);
+        float scale = parameters.Greedy ? 0f : FixedPointMass.ScaleFor(parameters.Temperature);
+        ulong minMass = parameters.MinP > 0f ? FixedPointMass.MinPMass(parameters.MinP) : 0;
+        ulong pq = FixedPointMass.TopPQ32(parameters.TopP);
+        bool topK = parameters.TopK > 0 && parameters.TopK < vocab;
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = logits.Slice(r * vocab, vocab);
+            if (penalize)
+            {
+                var copy = Grow(ref _row, vocab).AsSpan(0, vocab);
+                row.CopyTo(copy);
+                Penalize(copy, parameters, history[historyOffsets[r]..historyOffsets[r + 1]]);
+                row = copy;
+            }
+            float max = RowMax(row, r);
+            if (parameters.Greedy) { tokens[r] = FirstEqual(row, max); continue; }
+            ulong random = Philox4x32.Next64(parameters.Seed, keys[r].RowId, keys[r].Step, 0);
+            if (!topK)
+            {
+                tokens[r] = DrawRow(row, max, scale, minMass, pq, parameters.TopP < 1f, random);
+                continue;
+            }
+            int k = parameters.TopK;
+            var ids = Grow(ref _ids, Math.Max(k, _ids.Length)).AsSpan(0, k);
+            var vals = Grow(ref _vals, Math.Max(k, _vals.Length)).AsSpan(0, k);
+            _topK.Select(row, k, ids, vals);
+            ids.Sort(vals); // the draw scans candidates by ascending id
+            tokens[r] = ids[DrawRow(vals, max, scale, minMass, pq, parameters.TopP < 1f, random)];
+        }
+    }
+
+    private int DrawRow(ReadOnlySpan<float> values, float max, float scale, ulong minMass, ulong pq, bool nucleus, ulong random)
+    {
+        var w = Grow(ref _mass, values.Length).AsSpan(0, values.Length);
+        ulong total = SimdMassRow.Masses(values, max, scale, minMass, w);
+        if (nucleus) total = SimdMassRow.Nucleus(w, total, pq);
+        return SimdMassRow.Draw(w, total, random);
+    }
+
+    /// <inheritdoc/>
+    public void FuseCandidates(ReadOnlySpan<float> baseScores, int k, ReadOnlySpan<float> scores, ReadOnlySpan<float> weights, FusionMode mode, Span<float> fused)
+    {
+        int rows = KernelChecks.Rows(baseScores.Length, k, "base scores");
+        int m = weights.Length;
+        KernelChecks.Length(scores.Length, (long)m * rows * k, "scores");
+        KernelChecks.Length(fused.Length, baseScores.Length, "fused");
+        baseScores.CopyTo(fused);
+        for (int i = 0; i < m; i++)
+        {
+            if (float.IsNaN(TensorPrimitives.Max(scores.Slice(i * rows * k, rows * k))))
+                for (int r = 0; r < rows; r++)
+                    if (float.IsNaN(TensorPrimitives.Max(scores.Slice((i * rows + r) * k, k)))) throw new ArgumentException($"scores {i} row {r} contains NaN");
+            for (int r = 0; r < rows; r++)
+            {
+                var s = scores.Slice((i * rows + r) * k, k);
+                float mean = 0f;
+                if (mode == FusionMode.Centered)
+                {
+                    double sum = 0; // sequential double sum: the same bits on every backend
+                    foreach (float x in s) sum += x;
+                    mean = (float)(sum / k);
+                }
+                var f = fused.Slice(r * k, k);
+                for (int j = 0; j < k; j++) f[j] = ReferenceKernels.FusedTerm(weights[i], s[j] - mean, f[j]);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void SelectCandidates(ReadOnlySpan<float> fused, int k, float temperature, ulong seed, ReadOnlySpan<SampleKey> keys, Span<int> chosen) =>
+        Sample(fused, k, new SamplingParameters { Temperature = temperature, Seed = seed }, keys, chosen);
+
+    /// <inheritdoc/>
+    public void ScatterCandidates(Span<float> logits, int vocab, ReadOnlySpan<int> candidateIds, int k, ReadOnlySpan<float> candidateScores)
+    {
+        int rows = KernelChecks.Rows(logits.Length, vocab);
+        KernelChecks.Length(candidateIds.Length, (long)rows * k, "candidate ids");
+        KernelChecks.Length(candidateScores.Length, (long)rows * k, "candidate scores");
+        for (int r = 0; r < rows; r++)
+        {
+            var row = logits.Slice(r * vocab, vocab);
+            for (int j = 0; j < k; j++)
+            {
+                int id = candidateIds[r * k + j];
+                if ((uint)id >= (uint)vocab) throw new ArgumentException($"candidate id {id} of row {r} is outside the vocabulary [0, {vocab})");
+                row[id] = candidateScores[r * k + j];
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void AcceptMetropolisHastings(ReadOnlySpan<float> logRatioTerms, int terms, ulong seed, ReadOnlySpan<SampleKey> keys, Span<bool> accepted)
+    {
+        int chains = KernelChecks.Rows(logRatioTerms.Length, terms, "log-ratio terms");
+        KernelChecks.Length(keys.Length, chains, "keys");
+        KernelChecks.Length(accepted.Length, chains, "accepted");
+        for (int c = 0; c < chains; c++)
+        {
+            var t = logRatioTerms.Slice(c * terms, terms);
+            float delta = 0f;
+            for (int j = 0; j < t.Length; j++) delta += t[j];
+            if (float.IsNaN(delta)) throw new ArgumentException($"log-ratio of chain {c} is NaN");
+            accepted[c] = (uint)Philox4x32.Next64(seed, keys[c].RowId, keys[c].Step, 0) < FixedPointMass.AcceptThreshold(delta);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void GroupArgmax(ReadOnlySpan<float> values, ReadOnlySpan<int> groupOffsets, Span<int> winners)
+    {
+        KernelChecks.Offsets(groupOffsets, values.Length, "group");
+        KernelChecks.NonEmptyGroups(groupOffsets, "argmax");
+        KernelChecks.Length(winners.Length, groupOffsets.Length - 1, "winners");
+        for (int g = 0; g + 1 < groupOffsets.Length; g++)
+        {
+            var v = values[groupOffsets[g]..groupOffsets[g + 1]];
+            float max = TensorPrimitives.Max(v);
+            if (float.IsNaN(max)) throw new ArgumentException($"values of group {g} contain NaN");
+            winners[g] = groupOffsets[g] + FirstEqual(v, max);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Vote(ReadOnlySpan<int> answers, ReadOnlySpan<float> rewards, ReadOnlySpan<int> groupOffsets, float beta, Span<int> winners, Span<float> shares)
+    {
+        bool weighted = !rewards.IsEmpty;
+        if (weighted) { KernelChecks.Beta(beta); KernelChecks.Length(rewards.Length, answers.Length, "rewards"); }
+        KernelChecks.Offsets(groupOffsets, answers.Length, "group");
+        KernelChecks.NonEmptyGroups(groupOffsets, "vote");
+        int groups = groupOffsets.Length - 1;
+        KernelChecks.Length(winners.Length, groups, "winners");
+        KernelChecks.Length(shares.Length, groups, "shares");
+        float scale = weighted ? FixedPointMass.ScaleFor(beta) : 0f;
+        for (int g = 0; g < groups; g++)
+        {
+            int lo = groupOffsets[g], n = groupOffsets[g + 1] - lo;
+            float max = weighted ? RowMax(rewards.Slice(lo, n), g, "rewards") : 0f;
+            // Sort (answer, mass) pairs by answer, then sum runs: ascending answers make "first strictly larger" = lowest id on ties.
+            var a = new int[n];
+            var w = new ulong[n];
+            ulong total = 0;
+            for (int i = 0; i < n; i++)
+            {
+                a[i] = answers[lo + i];
+                w[i] = weighted ? FixedPointMass.Weight(rewards[lo + i], max, scale) : 1UL;
+                total += w[i];
+            }
+            Array.Sort(a, w);
+            int win = -1; ulong best = 0, none = 0;
+            for (int s = 0; s < n;)
+            {
+                int e = s; ulong mass = 0;
+                while (e < n && a[e] == a[s]) mass += w[e++];
+                if (a[s] == -1) none = mass;
+                else if (win == -1 || mass > best) { win = a[s]; best = mass; }
+                s = e;
+            }
+            winners[g] = win;
+            shares[g] = (float)((double)(win == -1 ? none : best) / total);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Resample(ReadOnlySpan<float> weights, ReadOnlySpan<int> groupOffsets, ResamplingScheme scheme, ulong seed, ReadOnlySpan<SampleKey> keys, Span<int> ancestors)
+    {
+        KernelChecks.Offsets(groupOffsets, weights.Length, "group");
+        KernelChecks.NonEmptyGroups(groupOffsets, "resampling");
+        int groups = groupOffsets.Length - 1;
+        KernelChecks.Length(keys.Length, groups, "keys");
+        KernelChecks.Length(ancestors.Length, weights.Length, "ancestors");
+        for (int g = 0; g < groups; g++)
+        {
+            int lo = groupOffsets[g], n = groupOffsets[g + 1] - lo;
+            KernelChecks.Weights(weights.Slice(lo, n), g);
+            var cum = Grow(ref _mass, n).AsSpan(0, n);
+            ulong total = 0;
+            for (int i = 0; i < n; i++) { total += KernelChecks.Quantize(weights[lo + i]); cum[i] = total; }
+            for (int j = 0; j < n; j++)
+            {
+                ulong position = ReferenceKernels.Position(scheme, seed, keys[g], j, n, total);
+                // Smallest i with cum[i] > position, by binary search over the non-decreasing prefix sums.
+                int a = 0, b = n - 1;
+                while (a < b) { int mid = (a + b) >> 1; if (cum[mid] > position) b = mid; else a = mid + 1; }
+                ancestors[lo + j] = lo + a;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void EffectiveSampleSize(ReadOnlySpan<float> weights, ReadOnlySpan<int> groupOffsets, Span<float> ess)
+    {
+        KernelChecks.Offsets(groupOffsets, weights.Length, "group");
+        KernelChecks.Length(ess.Length, groupOffsets.Length - 1, "ess");
+        for (int g = 0; g + 1 < groupOffsets.Length; g++)
+        {
+            double s = TensorPrimitives.SumOfSquares(weights[groupOffsets[g]..groupOffsets[g + 1]]);
+            ess[g] = s > 0 ? (float)(1.0 / s) : 0f;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace DecodeAlign.Models.Onnx;
+
+/// <summary>
+/// Names, shapes and element types of a KV-cached decoder, discovered from the graph (Hugging Face Optimum /
+/// ONNX Runtime GenAI naming) and completed from the config files where the graph leaves dimensions symbolic.
+/// </summary>
+internal sealed record DecoderLayout(
+    string Source,
+    string InputIds,
+    string AttentionMask,
+    string? PositionIds,
+    bool IdsAreInt32,
+    string Output,
+    DecoderOutputKind Head,
+    int VocabSize,
+    int OutputWidth,
+    bool OutputIsHalf,
+    string[] PastKeys,
+    string[] PastValues,
+    string[] PresentKeys,
+    string[] PresentValues,
+    int NumKvHeads,
+    int HeadSize,
+    bool KvIsHalf,
+    int ContextLength,
+    int? BosTokenId,
+    IReadOnlyList<int> EosTokenIds,
+    int? PadTokenId)
+{
+    public int NumLayers => PastKeys.Length;
+
+    public int KvElementSize => KvIsHalf ? 2 : 4;
+
+    public DecoderInfo ToInfo() => new(Source, Head, VocabSize, OutputWidth, ContextLength, NumLayers, NumKvHeads, HeadSize,
+        BosTokenId, EosTokenIds, PadTokenId, KvIsHalf);
+
+    public static DecoderLayout Discover(InferenceSession session, string source, ModelConfigFiles config, OnnxModelOptions options)
+    {
+        var inputs = session.InputMetadata;
+        var outputs = session.OutputMetadata;
+        string Describe(IEnumerable<string> names) => string.Join(", ", names);
+
+        string RequireInput(string name)
+        {
+            if (!inputs.ContainsKey(name))
+                throw new ModelLoadException(source, $"the graph has no input '{name}' (a KV-cached decoder needs input_ids, attention_mask and past_key_values.N.key/value; inputs are: {Describe(inputs.Keys)}).");
+            return name;
+        }
+
+        var inputIds = RequireInput(config.DecoderName("inputs", "input_ids") ?? "input_ids");
+        var mask = RequireInput(config.DecoderName("inputs", "attention_mask") ?? "attention_mask");
+        var posName = config.DecoderName("inputs", "position_ids") ?? "position_ids";
+        var positions = inputs.ContainsKey(posName) ? posName : null;
+        var idType = inputs[inputIds].ElementDataType;
+        if (idType is not (TensorElementType.Int64 or TensorElementType.Int32))
+            throw new ModelLoadException(source, $"input '{inputIds}' has element type {idType}; expected int64 or int32.");
+
+        var pastKeyTemplate = config.DecoderName("inputs", "past_key_names") ?? "past_key_values.%d.key";
+        var pastValueTemplate = config.DecoderName("inputs", "past_value_names") ?? "past_key_values.%d.value";
+        var presentKeyTemplate = config.DecoderName("outputs", "present_key_names") ?? "present.%d.key";
+        var presentValueTemplate = config.DecoderName("outputs", "present_value_names") ?? "present.%d.value";
+        var layers = 0;
+        while (inputs.ContainsKey(pastKeyTemplate.Replace("%d", layers.ToString()))) layers++;
+        if (layers == 0)
+            throw new ModelLoadException(source, $"the graph has no KV-cache input '{pastKeyTemplate.Replace("%d", "0")}' (inputs are: {Describe(inputs.Keys)}); DecodeAlign needs a decoder exported with past_key_values (e.g. Optimum's 'text-generation-with-past').");
+        string[] Names(string template, IReadOnlyDictionary<string, NodeMetadata> where, string kind)
+        {
+            var names = Enumerable.Range(0, layers).Select(i => template.Replace("%d", i.ToString())).ToArray();
+            foreach (var n in names)
+                if (!where.ContainsKey(n))
+                    throw new ModelLoadException(source, $"the graph has {layers} past key inputs but no {kind} '{n}'.");
+            return names;
+        }
+        var pastKeys = Names(pastKeyTemplate, inputs, "input");
+        var pastValues = Names(pastValueTemplate, inputs, "input");
+        var presentKeys = Names(presentKeyTemplate, outputs, "output");
+        var presentValues = Names(presentValueTemplate, outputs, "output");
+
+        var kvMeta = inputs[pastKeys[0]];
+        if (kvMeta.ElementDataType is not (TensorElementType.Float or TensorElementType.Float16))
+            throw new ModelLoadException(source, $"KV-cache input '{pastKeys[0]}' has element type {kvMeta.ElementDataType}; expected float32 or float16.");
+        if (kvMeta.Dimensions.Length != 4)
+            throw new ModelLoadException(source, $"KV-cache input '{pastKeys[0]}' has rank {kvMeta.Dimensions.Length}; expected [batch, kv_heads, past_length, head_size].");
+        var kvHeads = kvMeta.Dimensions[1] > 0 ? kvMeta.Dimensions[1] : config.NumKvHeads
+            ?? throw new ModelLoadException(source, $"the number of KV heads is symbolic in '{pastKeys[0]}' and no genai_config.json/config.json gives it.");
+        var headSize = kvMeta.Dimensions[3] > 0 ? kvMeta.Dimensions[3] : config.HeadSize
+            ?? throw new ModelLoadException(source, $"the head size is symbolic in '{pastKeys[0]}' and no genai_config.json/config.json gives it.");
+
+        var (outName, head) = config.Head switch
+        {
+            "score" => ("scores", DecoderOutputKind.Scores),
+            "value" => ("values", DecoderOutputKind.Values),
+            _ when outputs.ContainsKey(config.DecoderName("outputs", "logits") ?? "logits") => (config.DecoderName("outputs", "logits") ?? "logits", DecoderOutputKind.Logits),
+            _ when outputs.ContainsKey("scores") => ("scores", DecoderOutputKind.Scores),
+            _ when outputs.ContainsKey("values") => ("values", DecoderOutputKind.Values),
+            _ => (config.DecoderName("outputs", "logits") ?? "logits", DecoderOutputKind.Logits),
+        };
+        if (!outputs.TryGetValue(outName, out var outMeta))
+            throw new ModelLoadException(source, $"the graph has no output '{outName}' (outputs are: {Describe(outputs.Keys)}).");
+        if (outMeta.ElementDataType is not (TensorElementType.Float or TensorElementType.Float16))
+            throw new ModelLoadException(source, $"output '{outName}' has element type {outMeta.ElementDataType}; expected float32 or float16.");
+        int width;
+        if (head == DecoderOutputKind.Scores)
+        {
+            if (outMeta.Dimensions.Length is not (2 or 3))
+                throw new ModelLoadException(source, $"output '{outName}' has rank {outMeta.Dimensions.Length}; expected [batch, seq] scores.");
+            width = 1;
+        }
+        else
+        {
+            if (outMeta.Dimensions.Length != 3)
+                throw new ModelLoadException(source, $"output '{outName}' has rank {outMeta.Dimensions.Length}; expected [batch, seq, vocab].");
+            width = outMeta.Dimensions[2] > 0 ? outMeta.Dimensions[2] : config.VocabSize
+                ?? throw new ModelLoadException(source, $"the vocabulary size is symbolic in output '{outName}' and no genai_config.json/config.json gives it.");
+        }
+
+        var vocab = head == DecoderOutputKind.Scores
+            ? config.VocabSize ?? throw new ModelLoadException(source, "is a scoring decoder but no genai_config.json/config.json gives its vocabulary size.")
+            : width;
+        var context = options.ContextLength > 0 ? options.ContextLength : config.ContextLength ?? int.MaxValue;
+        return new DecoderLayout(source, inputIds, mask, positions, idType == TensorElementType.Int32, outName, head, vocab, width,
+            outMeta.ElementDataType == TensorElementType.Float16, pastKeys, pastValues, presentKeys, presentValues,
+            kvHeads, headSize, kvMeta.ElementDataType == TensorElementType.Float16, context,
+            config.BosTokenId, config.EosTokenIds, config.PadTokenId);
+    }
+}

@@ -1,0 +1,368 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace DecodeAlign.Models.Onnx;
+
+/// <summary>
+/// Rows of tokens over one <see cref="OnnxDecoder"/> with a shared batch KV cache. Each forward call runs the pending
+/// tokens of every row as one padded chunk (left-padded so every row's last real token sits in the last column),
+/// writes the graph's presents straight into pre-allocated pinned buffers, and keeps each row's output at its last
+/// token. Fork, reorder and truncate act on the cache in place, never by recomputation.
+/// </summary>
+internal sealed class DecoderSession : IDecoderSession
+{
+    private readonly OnnxDecoder _model;
+    private readonly DecoderLayout _l;
+    private readonly KvCache _cache;
+    private List<RowState> _rows = [];
+    private float[] _outputs = [];
+    private float[] _candidateOutputs = [];
+    private readonly PinnedBuffer _ids = new(), _mask = new(), _positions = new(), _out = new();
+    private readonly PinnedBuffer[] _tmpPastK, _tmpPastV, _tmpPresentK, _tmpPresentV;
+    private readonly string[] _inputNames, _outputNames;
+    private bool _disposed;
+
+    public DecoderSession(OnnxDecoder model)
+    {
+        _model = model;
+        _l = model.Layout;
+        Info = model.Layout.ToInfo();
+        _cache = new KvCache(_l.NumLayers, _l.NumKvHeads, _l.HeadSize, _l.KvElementSize);
+        PinnedBuffer[] Set() => Enumerable.Range(0, _l.NumLayers).Select(_ => new PinnedBuffer()).ToArray();
+        (_tmpPastK, _tmpPastV, _tmpPresentK, _tmpPresentV) = (Set(), Set(), Set(), Set());
+        var inputs = new List<string> { _l.InputIds, _l.AttentionMask };
+        if (_l.PositionIds is not null) inputs.Add(_l.PositionIds);
+        for (var i = 0; i < _l.NumLayers; i++) inputs.AddRange([_l.PastKeys[i], _l.PastValues[i]]);
+        _inputNames = [.. inputs];
+        var outputs = new List<string> { _l.Output };
+        for (var i = 0; i < _l.NumLayers; i++) outputs.AddRange([_l.PresentKeys[i], _l.PresentValues[i]]);
+        _outputNames = [.. outputs];
+    }
+
+    private sealed class RowState
+    {
+        public List<int> Tokens = [];
+        public int Cached;
+        public bool OutputValid;
+
+        public int Pending => Tokens.Count - Cached;
+
+        public RowState Clone() => new() { Tokens = [.. Tokens], Cached = Cached, OutputValid = OutputValid };
+    }
+
+    public DecoderInfo Info { get; }
+
+    public int RowCount => _rows.Count;
+
+    public SessionTelemetry Telemetry { get; } = new();
+
+    public ReadOnlySpan<int> GetTokens(int row) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Row(row).Tokens);
+
+    public int AddRow(ReadOnlySpan<int> tokens)
+    {
+        CheckTokens(tokens, tokens.Length, "prompt");
+        var sources = Enumerable.Range(0, _rows.Count).Append(-1).ToArray();
+        _cache.Gather(sources);
+        Array.Resize(ref _outputs, (_rows.Count + 1) * _l.OutputWidth);
+        _rows.Add(new RowState { Tokens = [.. tokens] });
+        return _rows.Count - 1;
+    }
+
+    public void Append(int row, ReadOnlySpan<int> tokens)
+    {
+        var r = Row(row);
+        CheckTokens(tokens, r.Tokens.Count + tokens.Length, $"row {row}");
+        r.Tokens.AddRange(tokens);
+        if (tokens.Length > 0) r.OutputValid = false;
+    }
+
+    public void AppendToAll(ReadOnlySpan<int> tokenPerRow)
+    {
+        if (tokenPerRow.Length != _rows.Count)
+            throw new ArgumentException($"Expected one token per row ({_rows.Count}), got {tokenPerRow.Length}.", nameof(tokenPerRow));
+        for (var i = 0; i < tokenPerRow.Length; i++) Append(i, tokenPerRow.Slice(i, 1));
+    }
+
+    public void Select(ReadOnlySpan<int> sourceRows)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var s in sourceRows)
+            if ((uint)s >= (uint)_rows.Count)
+                throw new ArgumentOutOfRangeException(nameof(sourceRows), $"Row {s} does not exist (the session has {_rows.Count} rows).");
+        _cache.Gather(sourceRows);
+        var w = _l.OutputWidth;
+        var outputs = new float[sourceRows.Length * w];
+        var rows = new List<RowState>(sourceRows.Length);
+        for (var i = 0; i < sourceRows.Length; i++)
+        {
+            rows.Add(_rows[sourceRows[i]].Clone());
+            _outputs.AsSpan(sourceRows[i] * w, w).CopyTo(outputs.AsSpan(i * w));
+        }
+        _rows = rows;
+        _outputs = outputs;
+    }
+
+    public void Truncate(int row, int length)
+    {
+        var r = Row(row);
+        if ((uint)length > (uint)r.Tokens.Count)
+            throw new ArgumentOutOfRangeException(nameof(length), $"Row {row} has {r.Tokens.Count} tokens; cannot truncate to {length}.");
+        if (length == r.Tokens.Count) return;
+        r.Tokens.RemoveRange(length, r.Tokens.Count - length);
+        if (length >= r.Cached)
+        {
+            r.OutputValid = length == r.Cached && r.OutputValid;
+            return;
+        }
+        // The output at the new last token was never kept, so that token is re-run: the cache keeps one token fewer.
+        r.Cached = Math.Max(length - 1, 0);
+        r.OutputValid = false;
+        _cache.KeepFirst(row, r.Cached);
+    }
+
+    public RowOutputs Forward(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var chunk = 0;
+        for (var i = 0; i < _rows.Count; i++)
+        {
+            var r = _rows[i];
+            if (r.Tokens.Count == 0) throw new InvalidOperationException($"Row {i} holds no tokens; add at least one (e.g. BOS) before running the model.");
+            if (!r.OutputValid && r.Pending == 0) throw new InvalidOperationException($"Row {i} has no output and nothing pending.");
+            chunk = Math.Max(chunk, r.Pending);
+        }
+        if (chunk > 0) RunPending(chunk, cancellationToken);
+        return new RowOutputs(_outputs, _rows.Count, _l.OutputWidth);
+    }
+
+    public RowOutputs ForwardCandidates(ReadOnlySpan<int> rows, ReadOnlySpan<int> candidates, CancellationToken cancellationToken = default)
+    {
+        if (rows.Length == 0 || candidates.Length % rows.Length != 0)
+            throw new ArgumentException($"Expected k candidates for each of the {rows.Length} rows; got {candidates.Length} candidates.", nameof(candidates));
+        var k = candidates.Length / rows.Length;
+        foreach (var row in rows) Row(row);
+        CheckTokens(candidates, 0, "candidates");
+        Forward(cancellationToken);
+        var batch = candidates.Length;
+        var sources = new int[batch];
+        for (var i = 0; i < batch; i++) sources[i] = rows[i / k];
+        for (var i = 0; i < rows.Length; i++)
+            if (_rows[rows[i]].Tokens.Count + 1 > _l.ContextLength)
+                throw new ContextLengthExceededException(_rows[rows[i]].Tokens.Count + 1, _l.ContextLength, $"row {rows[i]} with a candidate");
+        _cache.GatherTo(sources, _tmpPastK, _tmpPastV);
+        var slots = _cache.Slots;
+        var ids = _ids.As<long>(batch);
+        var mask = _mask.AsLongs(batch * (slots + 1));
+        var pos = _positions.As<long>(batch);
+        for (var i = 0; i < batch; i++)
+        {
+            var src = sources[i];
+            ids[i] = candidates[i];
+            pos[i] = _rows[src].Cached;
+            var m = _cache.MaskRow(src);
+            for (var s = 0; s < slots; s++) mask[i * (slots + 1) + s] = m[s];
+            mask[i * (slots + 1) + slots] = 1;
+        }
+        for (var l = 0; l < _l.NumLayers; l++)
+        {
+            var bytes = _cache.LayerBytes(batch, slots + 1);
+            _tmpPresentK[l].EnsureCapacity(bytes);
+            _tmpPresentV[l].EnsureCapacity(bytes);
+        }
+        if (_candidateOutputs.Length < batch * _l.OutputWidth) _candidateOutputs = new float[batch * _l.OutputWidth];
+        var real = Enumerable.Repeat(1, batch).ToArray();
+        Execute(batch, 1, slots, _tmpPastK, _tmpPastV, _tmpPresentK, _tmpPresentV, real, _candidateOutputs, cancellationToken);
+        return new RowOutputs(_candidateOutputs.AsMemory(0, batch * _l.OutputWidth), batch, _l.OutputWidth);
+    }
+
+    /// <summary>
+    /// Runs all pending tokens. Some exports (ONNX Runtime GenAI's attention-mask subgraph) accept several new tokens
+    /// only when the past is empty; the first time such a graph refuses a chunk after a past, the session falls back to
+    /// one position per call for that case, which those graphs do accept.
+    /// </summary>
+    private void RunPending(int chunk, CancellationToken ct)
+    {
+        var pending = _rows.Select(r => r.Pending).ToArray();
+        if (chunk == 1 || _cache.Slots == 0 || _chunkAfterPast != false)
+        {
+            try
+            {
+                RunChunk(chunk, pending, ct);
+                if (_cache.Slots > chunk) _chunkAfterPast ??= chunk > 1 ? true : null;
+                return;
+            }
+            catch (ModelException) when (chunk > 1 && _cache.Slots > 0 && _chunkAfterPast is null)
+            {
+                _chunkAfterPast = false;
+            }
+        }
+        for (var j = 0; j < chunk; j++)
+        {
+            var take = new int[pending.Length];
+            for (var r = 0; r < take.Length; r++) take[r] = j >= chunk - pending[r] ? 1 : 0;
+            RunChunk(1, take, ct);
+        }
+    }
+
+    private bool? _chunkAfterPast;
+
+    private void RunChunk(int chunk, int[] take, CancellationToken ct)
+    {
+        var batch = _rows.Count;
+        var slots = _cache.Slots;
+        var total = slots + chunk;
+        var ids = _ids.As<long>(batch * chunk);
+        var pos = _positions.As<long>(batch * chunk);
+        var mask = _mask.AsLongs(batch * total);
+        var newMask = new byte[batch * total];
+        var pending = take;
+        var pad = _l.PadTokenId ?? 0;
+        for (var r = 0; r < batch; r++)
+        {
+            var row = _rows[r];
+            var n = take[r];
+            var lead = chunk - n;
+            var m = _cache.MaskRow(r);
+            for (var s = 0; s < slots; s++) mask[r * total + s] = newMask[r * total + s] = m[s];
+            for (var j = 0; j < chunk; j++)
+            {
+                var real = j >= lead;
+                ids[r * chunk + j] = real ? row.Tokens[row.Cached + j - lead] : pad;
+                pos[r * chunk + j] = real ? row.Cached + j - lead : row.Cached;
+                mask[r * total + slots + j] = newMask[r * total + slots + j] = (byte)(real ? 1 : 0);
+            }
+        }
+        var presentK = new PinnedBuffer[_l.NumLayers];
+        var presentV = new PinnedBuffer[_l.NumLayers];
+        for (var l = 0; l < _l.NumLayers; l++) (presentK[l], presentV[l]) = _cache.Spare(l, total);
+        var pastK = Enumerable.Range(0, _l.NumLayers).Select(_cache.Keys).ToArray();
+        var pastV = Enumerable.Range(0, _l.NumLayers).Select(_cache.Values).ToArray();
+
+        var wide = new float[batch * _l.OutputWidth];
+        _outputs.AsSpan(0, wide.Length).CopyTo(wide);
+        Execute(batch, chunk, slots, pastK, pastV, presentK, presentV, pending, wide, ct);
+
+        // Nothing above touched the session's state, so a cancelled or failed run leaves it as it was.
+        _cache.CommitStep(chunk, newMask);
+        _outputs = wide;
+        for (var r = 0; r < batch; r++)
+        {
+            if (pending[r] == 0) continue;
+            _rows[r].Cached += pending[r];
+            _rows[r].OutputValid = _rows[r].Pending == 0;
+        }
+        if (_cache.WastedSlots() > Math.Max(64, batch * _cache.Slots / 2)) _cache.Compact();
+    }
+
+    /// <summary>
+    /// One ONNX Runtime run over [batch, chunk] new tokens after <paramref name="slots"/> cached slots. Rows whose
+    /// <paramref name="realTokens"/> is 0 keep their previous output in <paramref name="outputs"/>.
+    /// </summary>
+    private void Execute(int batch, int chunk, int slots, PinnedBuffer[] pastK, PinnedBuffer[] pastV,
+        PinnedBuffer[] presentK, PinnedBuffer[] presentV, int[] realTokens, float[] outputs, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var wall = Stopwatch.StartNew();
+        var total = slots + chunk;
+        var width = _l.OutputWidth;
+        var outElem = _l.OutputIsHalf ? 2 : 4;
+        var outShape = _l.Head == DecoderOutputKind.Scores ? new long[] { batch, chunk } : [batch, chunk, width];
+        _out.EnsureCapacity((long)batch * chunk * width * outElem);
+        var kvType = _l.KvIsHalf ? TensorElementType.Float16 : TensorElementType.Float;
+        var mem = OrtMemoryInfo.DefaultInstance;
+
+        var values = new List<OrtValue>(_inputNames.Length + _outputNames.Length);
+        try
+        {
+            values.Add(IdsValue(_ids, [batch, chunk]));
+            values.Add(OrtValue.CreateTensorValueWithData(mem, TensorElementType.Int64, [batch, total], _mask.Pointer, (long)batch * total * 8));
+            if (_l.PositionIds is not null)
+                values.Add(IdsValue(_positions, [batch, chunk]));
+            long[] pastShape = [batch, _l.NumKvHeads, slots, _l.HeadSize], presentShape = [batch, _l.NumKvHeads, total, _l.HeadSize];
+            for (var l = 0; l < _l.NumLayers; l++)
+            {
+                values.Add(OrtValue.CreateTensorValueWithData(mem, kvType, pastShape, pastK[l].Pointer, _cache.LayerBytes(batch, slots)));
+                values.Add(OrtValue.CreateTensorValueWithData(mem, kvType, pastShape, pastV[l].Pointer, _cache.LayerBytes(batch, slots)));
+            }
+            var inputCount = values.Count;
+            values.Add(OrtValue.CreateTensorValueWithData(mem, _l.OutputIsHalf ? TensorElementType.Float16 : TensorElementType.Float, outShape, _out.Pointer, (long)batch * chunk * width * outElem));
+            for (var l = 0; l < _l.NumLayers; l++)
+            {
+                values.Add(OrtValue.CreateTensorValueWithData(mem, kvType, presentShape, presentK[l].Pointer, _cache.LayerBytes(batch, total)));
+                values.Add(OrtValue.CreateTensorValueWithData(mem, kvType, presentShape, presentV[l].Pointer, _cache.LayerBytes(batch, total)));
+            }
+
+            var runtime = Stopwatch.StartNew();
+            using (var runOptions = new RunOptions())
+            using (ct.Register(() => runOptions.Terminate = true))
+            {
+                try
+                {
+                    _model.Session.Run(runOptions, _inputNames, values.GetRange(0, inputCount), _outputNames, values.GetRange(inputCount, values.Count - inputCount));
+                }
+                catch (OnnxRuntimeException) when (ct.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException("The model run was cancelled.", ct);
+                }
+                catch (OnnxRuntimeException ex)
+                {
+                    throw new ModelException($"{_l.Source}: ONNX Runtime failed on a batch of {batch}×{chunk} tokens after {slots} cached positions: {ex.Message}", ex);
+                }
+            }
+            runtime.Stop();
+
+            var computed = 0;
+            for (var r = 0; r < batch; r++)
+            {
+                if (realTokens[r] == 0) continue;
+                computed += realTokens[r];
+                var dst = outputs.AsSpan(r * width, width);
+                var offset = ((long)r * chunk + chunk - 1) * width;
+                if (_l.OutputIsHalf) TensorPrimitives.ConvertToSingle(_out.Slice<Half>(offset, width), dst);
+                else _out.Slice<float>(offset, width).CopyTo(dst);
+                var max = TensorPrimitives.Max(dst);
+                if (float.IsNaN(max) || float.IsPositiveInfinity(max)) throw new NonFiniteOutputException(_l.Output, r, _l.Source);
+            }
+            wall.Stop();
+            Telemetry.Record(new StepTelemetry(batch, chunk, computed, runtime.Elapsed, wall.Elapsed), (long)batch * chunk - computed);
+        }
+        finally
+        {
+            foreach (var v in values) v.Dispose();
+        }
+    }
+
+    private OrtValue IdsValue(PinnedBuffer buffer, long[] shape)
+    {
+        var count = shape[0] * shape[1];
+        if (!_l.IdsAreInt32)
+            return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Int64, shape, buffer.Pointer, count * 8);
+        // Rare int32 exports: narrow in place (the int32 view fits in the first half of the int64 buffer).
+        var longs = buffer.As<long>(count).ToArray();
+        var ints = buffer.As<int>(count);
+        for (var i = 0; i < count; i++) ints[i] = (int)longs[i];
+        return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Int32, shape, buffer.Pointer, count * 4);
+    }
+
+    private RowState Row(int row)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if ((uint)row >= (uint)_rows.Count)
+            throw new ArgumentOutOfRangeException(nameof(row), $"Row {row} does not exist (the session has {_rows.Count} rows).");
+        return _rows[row];
+    }
+
+    private void CheckTokens(ReadOnlySpan<int> tokens, int newLength, string what)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (newLength > _l.ContextLength) throw new ContextLengthExceededException(newLength, _l.ContextLength, what);
+        var vocab = Info.VocabSize;
+        foreach (var t in tokens)
+            if ((uint)t >= (uint)vocab)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {t} in the {what} is outside the model's vocabulary [0, {vocab}).");
+    }
+
+    public void Dispose() => _disposed = true;
+}

@@ -1,0 +1,89 @@
+using DecodeAlign.Models.Onnx;
+using DecodeAlign.Models.Tokenization;
+
+namespace DecodeAlign.Models.Rewards;
+
+/// <summary>
+/// A reward model exported as a KV-cached decoder with one score per position (<c>scores</c> [batch, seq]): the score
+/// at the last token of prompt + response is the reward, and the same model scores prefixes and candidate next
+/// tokens for guided decoding, sharing the prefix cache.
+/// </summary>
+public sealed class OnnxDecoderRewardModel : IRewardModel, IPrefixScorer
+{
+    private readonly OnnxDecoder _decoder;
+    private readonly RewardModelOptions _options;
+
+    private OnnxDecoderRewardModel(OnnxDecoder decoder, TextTokenizer tokenizer, RewardModelOptions options)
+    {
+        _decoder = decoder;
+        Tokenizer = tokenizer;
+        _options = options;
+        Info = decoder.Layout.ToInfo();
+    }
+
+    /// <summary>Loads a folder holding a scoring decoder (model.onnx with a <c>scores</c> output) and its tokenizer.</summary>
+    public static OnnxDecoderRewardModel Load(string folder, RewardModelOptions? options = null)
+    {
+        options ??= new RewardModelOptions();
+        options.Validate();
+        var decoder = OnnxDecoder.Load(folder, options.Onnx);
+        try
+        {
+            if (decoder.Layout.Head != DecoderOutputKind.Scores)
+                throw new ModelLoadException(decoder.Layout.Source, $"has a '{decoder.Layout.Output}' output; a decoder reward model needs 'scores' [batch, seq].");
+            var tokenizer = TextTokenizer.Load(Path.GetDirectoryName(decoder.Layout.Source)!);
+            if (tokenizer.VocabSize > decoder.Layout.VocabSize)
+                throw new VocabularyMismatchException(tokenizer.Source, tokenizer.VocabSize, decoder.Layout.Source, decoder.Layout.VocabSize);
+            return new OnnxDecoderRewardModel(decoder, tokenizer, options);
+        }
+        catch
+        {
+            decoder.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public string Source => _decoder.Layout.Source;
+
+    /// <inheritdoc />
+    public DecoderInfo Info { get; }
+
+    /// <summary>The tokenizer the reward model reads text with.</summary>
+    public TextTokenizer Tokenizer { get; }
+
+    /// <inheritdoc />
+    public IDecoderSession CreateSession() => new DecoderSession(_decoder);
+
+    /// <inheritdoc />
+    public float[] Score(IReadOnlyList<RewardQuery> queries, CancellationToken cancellationToken = default) =>
+        ScoreTokens(queries.Select(Encode).ToArray(), cancellationToken);
+
+    /// <summary>The token sequence the model scores for a query (template, BOS and optional EOS applied).</summary>
+    public int[] Encode(RewardQuery query)
+    {
+        var ids = Tokenizer.Encode(_options.Format(query), addSpecialTokens: true);
+        if (_options.AppendEos && Tokenizer.Special.Eos is int eos) ids = [.. ids, eos];
+        if (ids.Length == 0) throw new ModelException($"{Source}: the reward input for an empty prompt and response has no tokens.");
+        if (ids.Length > Info.ContextLength) throw new ContextLengthExceededException(ids.Length, Info.ContextLength, "reward model input");
+        return ids;
+    }
+
+    /// <summary>Scores whole token sequences (already in this model's token space): the score at each one's last token.</summary>
+    public float[] ScoreTokens(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken = default)
+    {
+        var scores = new float[sequences.Count];
+        for (var start = 0; start < sequences.Count; start += _options.BatchSize)
+        {
+            using var session = CreateSession();
+            var n = Math.Min(_options.BatchSize, sequences.Count - start);
+            for (var i = 0; i < n; i++) session.AddRow(sequences[start + i]);
+            var outputs = session.Forward(cancellationToken);
+            for (var i = 0; i < n; i++) scores[start + i] = outputs.Row(i)[0];
+        }
+        return scores;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _decoder.Dispose();
+}
