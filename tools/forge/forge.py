@@ -47,20 +47,20 @@ FULL = {
     "model": {"dim": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 4, "hidden_dim": 384, "max_seq_len": 192},
     "max_new": 80,
     # Base LM: stop at the first validation checkpoint inside the band (sampling at T=1 / greedy).
-    "lm": {"steps": 4000, "batch": 32, "lr": 2e-3, "warmup": 50, "eval_every": 100, "eval_problems": 300,
+    "lm": {"steps": 4000, "batch": 32, "lr": 2e-3, "warmup": 50, "eval_every": 100, "eval_from": 600, "eval_problems": 300,
            "accept_sample": [0.36, 0.56], "max_greedy": 0.70},
     "test_problems": 1000,
     # Base samples: reward/value training on train problems, checkpoint choice on validation, report on test.
-    "samples": {"train_problems": 3000, "val_problems": 300, "test_problems": 500, "k": 4},
-    "rm": {"steps": 1500, "batch": 32, "lr": 5e-4, "eval_every": 100, "auc_ceiling": 0.92},
-    "value": {"steps": 900, "batch": 32, "lr": 5e-4, "eval_every": 150},
+    "samples": {"train_problems": 2000, "val_problems": 250, "test_problems": 500, "k": 4},
+    "rm": {"steps": 800, "batch": 32, "lr": 5e-4, "eval_every": 100, "auc_ceiling": 0.92},
+    "value": {"steps": 500, "batch": 32, "lr": 5e-4, "eval_every": 125},
 }
 
 TINY = {
     "n_train": 300, "n_val": 40, "n_test": 40,
     "model": {"dim": 32, "n_layers": 2, "n_heads": 2, "n_kv_heads": 1, "hidden_dim": 64, "max_seq_len": 192},
     "max_new": 6,
-    "lm": {"steps": 4, "batch": 8, "lr": 2e-3, "warmup": 2, "eval_every": 4, "eval_problems": 4,
+    "lm": {"steps": 4, "batch": 8, "lr": 2e-3, "warmup": 2, "eval_every": 4, "eval_from": 0, "eval_problems": 4,
            "accept_sample": [0.0, 1.0], "max_greedy": 1.0},
     "test_problems": 4,
     "samples": {"train_problems": 8, "val_problems": 4, "test_problems": 4, "k": 2},
@@ -157,7 +157,7 @@ def main() -> int:
     lm = build(conf["model"], tok.vocab_size)
     lo, hi = lmc["accept_sample"]
     res = train_lm(lm, tok, train, val, steps=lmc["steps"], batch=lmc["batch"], lr=lmc["lr"], warmup=lmc["warmup"],
-                   eval_every=lmc["eval_every"], eval_problems=lmc["eval_problems"], max_new=max_new, seed=seed,
+                   eval_every=lmc["eval_every"], eval_from=lmc["eval_from"], eval_problems=lmc["eval_problems"], max_new=max_new, seed=seed,
                    accept=lambda s, g: lo <= s <= hi and g <= lmc["max_greedy"], log=log)
     lm.load_state_dict(res["state"])
     torch.save({"config": conf["model"], "state": res["state"]}, os.path.join(args.work, "lm.pt"))
