@@ -36,6 +36,7 @@ from decodealign_tools.export import export_decoder  # noqa: E402
 from decodealign_tools.llama import Llama, LlamaConfig  # noqa: E402
 
 import data  # noqa: E402
+import model_card  # noqa: E402
 from bpe import ByteBpe  # noqa: E402
 from sampling import accuracy, sample_many  # noqa: E402
 from train_lm import train_lm  # noqa: E402
@@ -231,6 +232,7 @@ def main() -> int:
     with open(os.path.join(args.out, "report.json"), "w") as f:
         json.dump(finite(report), f, indent=2, allow_nan=False)
         f.write("\n")
+    model_card.write(args.out)
     log(f"done in {timings['total_s']:.0f} s; sizes {sizes}")
     return 0
 
