@@ -127,6 +127,8 @@ def main() -> int:
     ap.add_argument("--data", default=None, help="folder with train/validation/test.jsonl (skips task-dump)")
     ap.add_argument("--tiny", action="store_true", help="toy config: seconds, for tests")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--resume-lm", action="store_true",
+                    help="reuse WORK/lm.pt from an earlier run of the same command instead of training the LM")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -135,7 +137,6 @@ def main() -> int:
     random.seed(seed)
     torch.manual_seed(seed)
     os.makedirs(args.work, exist_ok=True)
-    t_start = time.time()
     timings = {}
     report = {"seed": seed, "tiny": args.tiny, "config": conf, "torch": torch.__version__, "threads": args.threads}
 
@@ -156,15 +157,26 @@ def main() -> int:
     lmc = conf["lm"]
     torch.manual_seed(seed)
     lm = build(conf["model"], tok.vocab_size)
-    lo, hi = lmc["accept_sample"]
-    res = train_lm(lm, tok, train, val, steps=lmc["steps"], batch=lmc["batch"], lr=lmc["lr"], warmup=lmc["warmup"],
-                   eval_every=lmc["eval_every"], eval_from=lmc["eval_from"], eval_problems=lmc["eval_problems"], max_new=max_new, seed=seed,
-                   accept=lambda s, g: lo <= s <= hi and g <= lmc["max_greedy"], log=log)
+    lm_path = os.path.join(args.work, "lm.pt")
+    if args.resume_lm:
+        # Re-runs the later stages on the LM an earlier run of the same command chose (its history comes along).
+        ck = torch.load(lm_path)
+        res = {"state": ck["state"], "step": ck.get("step"), "history": ck.get("history", [])}
+        lm_seconds = ck.get("train_s")
+        log(f"lm: resumed from {lm_path} (step {res['step']})")
+    else:
+        lo, hi = lmc["accept_sample"]
+        res = train_lm(lm, tok, train, val, steps=lmc["steps"], batch=lmc["batch"], lr=lmc["lr"],
+                       warmup=lmc["warmup"], eval_every=lmc["eval_every"], eval_from=lmc["eval_from"],
+                       eval_problems=lmc["eval_problems"], max_new=max_new, seed=seed,
+                       accept=lambda s, g: lo <= s <= hi and g <= lmc["max_greedy"], log=log)
+        lm_seconds = time.time() - t
+        torch.save({"config": conf["model"], "state": res["state"], "step": res["step"], "history": res["history"],
+                    "train_s": lm_seconds}, lm_path)
     lm.load_state_dict(res["state"])
-    torch.save({"config": conf["model"], "state": res["state"]}, os.path.join(args.work, "lm.pt"))
-    timings["lm_train_s"] = time.time() - t
+    timings["lm_train_s"] = lm_seconds
     report["lm"] = {"chosen_step": res["step"], "history": res["history"],
-                    "params": sum(p.numel() for p in lm.parameters())}
+                    "params": sum(p.numel() for p in lm.parameters()), "resumed": bool(args.resume_lm)}
 
     # 2. Base samples (T = 1), graded by the checker; test figures of the base LM.
     t = time.time()
@@ -227,8 +239,8 @@ def main() -> int:
     timings["export_s"] = time.time() - t
     sizes = {name: os.path.getsize(os.path.join(args.out, name, "model.onnx")) for name in ("lm", "reward", "value")}
     report["onnx_bytes"] = sizes
-    timings["total_s"] = time.time() - t_start
-    report["timings_s"] = {k: round(v, 1) for k, v in timings.items()}
+    timings["total_s"] = sum(v for k, v in timings.items() if v is not None)
+    report["timings_s"] = {k: None if v is None else round(v, 1) for k, v in timings.items()}
     with open(os.path.join(args.out, "report.json"), "w") as f:
         json.dump(finite(report), f, indent=2, allow_nan=False)
         f.write("\n")

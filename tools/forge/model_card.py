@@ -17,7 +17,7 @@ def num(x, fmt=".3f") -> str:
 
 def render(r: dict) -> str:
     lm, rm, vm = r["lm"], r["reward"], r["value"]
-    t = r["timings_s"]
+    t = {k: (float("nan") if v is None else v) for k, v in r["timings_s"].items()}
     m = r["config"]["model"]
     sizes = r["onnx_bytes"]
     lines = [
