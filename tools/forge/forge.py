@@ -52,9 +52,9 @@ FULL = {
            "accept_sample": [0.36, 0.56], "max_greedy": 0.70},
     "test_problems": 1000,
     # Base samples: reward/value training on train problems, checkpoint choice on validation, report on test.
-    "samples": {"train_problems": 2000, "val_problems": 250, "test_problems": 500, "k": 4},
-    "rm": {"steps": 800, "batch": 32, "lr": 5e-4, "eval_every": 100, "auc_ceiling": 0.92},
-    "value": {"steps": 500, "batch": 32, "lr": 5e-4, "eval_every": 125},
+    "samples": {"train_problems": 1500, "val_problems": 200, "test_problems": 500, "k": 4},
+    "rm": {"steps": 600, "batch": 32, "lr": 5e-4, "eval_every": 100, "auc_ceiling": 0.92},
+    "value": {"steps": 400, "batch": 32, "lr": 5e-4, "eval_every": 100},
 }
 
 TINY = {
