@@ -137,10 +137,10 @@ def main() -> int:
     random.seed(seed)
     torch.manual_seed(seed)
     os.makedirs(args.work, exist_ok=True)
-    timings = {}
+    timings, cpu = {}, {}  # wall and CPU seconds (all threads) per stage: CPU time tells what an idle machine needs
     report = {"seed": seed, "tiny": args.tiny, "config": conf, "torch": torch.__version__, "threads": args.threads}
 
-    t = time.time()
+    t, c = time.time(), time.process_time()
     splits = get_data(conf, args.data, args.work)
     train, val, test = splits["train"], splits["validation"], splits["test"]
     tok = ByteBpe.train([e.prompt + e.response for e in train])
@@ -149,11 +149,12 @@ def main() -> int:
     report["tokenizer"] = {"vocab_size": tok.vocab_size, "merges": len(tok.merges),
                            "bos": tok.bos_id, "eos": tok.eos_id, "pad": tok.pad_id}
     timings["data_tokenizer_s"] = time.time() - t
+    cpu["data_tokenizer_s"] = time.process_time() - c
     log(f"data + tokenizer: vocab {tok.vocab_size} ({timings['data_tokenizer_s']:.1f} s)")
     max_new = conf["max_new"]
 
     # 1. Base LM.
-    t = time.time()
+    t, c = time.time(), time.process_time()
     lmc = conf["lm"]
     torch.manual_seed(seed)
     lm = build(conf["model"], tok.vocab_size)
@@ -175,11 +176,12 @@ def main() -> int:
                     "train_s": lm_seconds}, lm_path)
     lm.load_state_dict(res["state"])
     timings["lm_train_s"] = lm_seconds
+    cpu["lm_train_s"] = None if args.resume_lm else time.process_time() - c
     report["lm"] = {"chosen_step": res["step"], "history": res["history"],
                     "params": sum(p.numel() for p in lm.parameters()), "resumed": bool(args.resume_lm)}
 
     # 2. Base samples (T = 1), graded by the checker; test figures of the base LM.
-    t = time.time()
+    t, c = time.time(), time.process_time()
     gen = torch.Generator().manual_seed(seed + 1)
     sc = conf["samples"]
     test_eval = test[:conf["test_problems"]]
@@ -193,12 +195,13 @@ def main() -> int:
     rm_val = sample_many(lm, tok, val[-sc["val_problems"]:], sc["k"], max_new, 1.0, False, gen)
     rm_test = sample_many(lm, tok, test[-sc["test_problems"]:], sc["k"], max_new, 1.0, False, gen)
     timings["sampling_s"] = time.time() - t
+    cpu["sampling_s"] = time.process_time() - c
     report["samples"] = {"train": len(rm_train), "validation": len(rm_val), "test": len(rm_test),
                          "train_accuracy": accuracy(rm_train), "test_accuracy": accuracy(rm_test)}
     log(f"samples: {len(rm_train)} train ({accuracy(rm_train):.3f} correct) ({timings['sampling_s']:.1f} s)")
 
     # 3. Reward model, initialised from the LM.
-    t = time.time()
+    t, c = time.time(), time.process_time()
     rmc = conf["rm"]
     rm = build(conf["model"], tok.vocab_size)
     rm.load_state_dict(res["state"])
@@ -208,12 +211,13 @@ def main() -> int:
                     lr=rmc["lr"], eval_every=rmc["eval_every"], seed=seed + 2, auc_ceiling=rmc["auc_ceiling"], log=log)
     rm.load_state_dict(rres["state"])
     timings["rm_train_s"] = time.time() - t
+    cpu["rm_train_s"] = time.process_time() - c
     report["reward"] = {"chosen_step": rres["step"], "history": rres["history"],
                         "test": evaluate_rm(rm, rm_test, tok.pad_id, tok.eos_id)}
     log(f"rm test: {report['reward']['test']}")
 
     # 4. Value model (VAS), initialised from the LM, on the RM's final scores.
-    t = time.time()
+    t, c = time.time(), time.process_time()
     for rows in (rm_train, rm_val, rm_test):
         for r, s in zip(rows, final_scores(rm, rows, tok.pad_id, tok.eos_id)):
             r["reward"] = s
@@ -226,21 +230,24 @@ def main() -> int:
                        eval_every=vc["eval_every"], seed=seed + 3, log=log)
     vm.load_state_dict(vres["state"])
     timings["value_train_s"] = time.time() - t
+    cpu["value_train_s"] = time.process_time() - c
     report["value"] = {"chosen_step": vres["step"], "history": vres["history"],
                        "test": evaluate_value(vm, rm_test, tok.pad_id)}
     log(f"value test: {report['value']['test']}")
 
     # 5. Export.
-    t = time.time()
+    t, c = time.time(), time.process_time()
     ctx = conf["model"]["max_seq_len"]
     parity_ids = (data.encode_prompt(tok, test[0].prompt) + tok.encode(test[0].response))[:12]
     for name, model in (("lm", lm), ("reward", rm), ("value", vm)):
         export(model, tok, tok_dir, os.path.join(args.out, name), ctx, parity_ids)
     timings["export_s"] = time.time() - t
+    cpu["export_s"] = time.process_time() - c
     sizes = {name: os.path.getsize(os.path.join(args.out, name, "model.onnx")) for name in ("lm", "reward", "value")}
     report["onnx_bytes"] = sizes
     timings["total_s"] = sum(v for k, v in timings.items() if v is not None)
     report["timings_s"] = {k: None if v is None else round(v, 1) for k, v in timings.items()}
+    report["cpu_s"] = {k: None if v is None else round(v, 1) for k, v in cpu.items()}
     with open(os.path.join(args.out, "report.json"), "w") as f:
         json.dump(finite(report), f, indent=2, allow_nan=False)
         f.write("\n")
