@@ -48,13 +48,13 @@ FULL = {
     "model": {"dim": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 4, "hidden_dim": 384, "max_seq_len": 192},
     "max_new": 80,
     # Base LM: stop at the first validation checkpoint inside the band (sampling at T=1 / greedy).
-    "lm": {"steps": 4000, "batch": 32, "lr": 2e-3, "warmup": 50, "eval_every": 100, "eval_from": 600, "eval_problems": 300,
+    "lm": {"steps": 4000, "batch": 32, "lr": 2e-3, "warmup": 50, "eval_every": 100, "eval_from": 1200, "eval_problems": 300,
            "accept_sample": [0.36, 0.56], "max_greedy": 0.70},
     "test_problems": 1000,
     # Base samples: reward/value training on train problems, checkpoint choice on validation, report on test.
     "samples": {"train_problems": 1500, "val_problems": 200, "test_problems": 500, "k": 4},
-    "rm": {"steps": 600, "batch": 32, "lr": 5e-4, "eval_every": 100, "auc_ceiling": 0.92},
-    "value": {"steps": 400, "batch": 32, "lr": 5e-4, "eval_every": 100},
+    "rm": {"steps": 300, "batch": 32, "lr": 5e-4, "eval_every": 100, "auc_ceiling": 0.92},
+    "value": {"steps": 300, "batch": 32, "lr": 5e-4, "eval_every": 100},
 }
 
 TINY = {
