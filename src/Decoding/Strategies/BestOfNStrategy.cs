@@ -9,11 +9,11 @@ namespace DecodeAlign.Decoding.Strategies;
 /// y_1 … y_N i.i.d. from the sampling distribution p(· | x) as one batch (each prompt prefilled once, its cache
 /// forked N ways), scores them with the reward model and returns ŷ = argmax_i r(x, y_i), ties to the lowest i. Hence
 /// P(ŷ = y) = (F(r_y)^N − F⁻(r_y)^N) · p(y) / P(R = r_y), with F (F⁻) the CDF of R = r(x, Y) at (just below) r_y.
-/// Voting selectors on the same candidates (answer ans(y) from the task's extractor): majority vote
-/// â = argmax_a Σ_i 1[ans(y_i) = a] returning the first candidate with â, and reward-weighted vote
-/// â = argmax_a Σ_i softmax(r/β)_i · 1[ans(y_i) = a] returning the highest-reward candidate with â; "no answer"
+/// Voting selectors on the same candidates (answer ans(y) from the task's extractor): majority vote (self-consistency,
+/// Wang et al. 2023) â = argmax_a Σ_i 1[ans(y_i) = a] returning the first candidate with â, and reward-weighted vote
+/// (Li et al. 2023) â = argmax_a Σ_i softmax(r/β)_i · 1[ans(y_i) = a] returning the highest-reward candidate with â; "no answer"
 /// wins only when no candidate has one, ties go to the answer seen first. Early pruning (Speculative Rejection,
-/// Sun et al. 2024): at each token count in PruneAt, each prompt's m running candidates are scored by the prefix
+/// Sun et al. 2024, "Fast Best-of-N Decoding via Speculative Rejection"): at each token count in PruneAt, each prompt's m running candidates are scored by the prefix
 /// scorer and the ⌊α·m⌋ lowest stop, so later compute goes to the promising ones; only survivors are rewarded and selected.
 /// </summary>
 public sealed class BestOfNStrategy : IDecodingStrategy
@@ -54,7 +54,8 @@ public sealed class BestOfNStrategy : IDecodingStrategy
 
     /// <summary>
     /// Decodes every prompt; candidate j of prompt i draws with row id i·N + j, so a prompt's candidates do not depend
-    /// on the other prompts in the batch. Majority vote without a reward model returns Reward = null.
+    /// on the other prompts in the batch. The trace lists all N candidates in order, with Accepted = false for those
+    /// pruned early (they have no reward). Majority vote without a reward model returns Reward = null.
     /// </summary>
     public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {

@@ -6,8 +6,8 @@ using DecodeAlign.Models;
 namespace DecodeAlign.Decoding.Strategies;
 
 /// <summary>
-/// Sequential Monte Carlo steering (Lew et al. 2023, "SMC steering of LLMs using probabilistic programs", as in
-/// genlm-control; Puri et al. 2025, "A probabilistic inference approach to inference-time scaling of LLMs using
+/// Sequential Monte Carlo steering (Lew et al. 2023, "Sequential Monte Carlo Steering of Large Language Models using
+/// Probabilistic Programs", as in genlm-control; Puri et al. 2025, "A probabilistic inference approach to inference-time scaling of LLMs using
 /// particle-based Monte Carlo methods"). Target: π(y) = p(y)·exp(r(y)/β) / Z with Z = E_p[exp(r(Y)/β)], p the
 /// configured sampling distribution (p_LM at temperature 1 without filters) and r the reward model. N particles per
 /// prompt are proposed from p one block of tokens at a time and reweighted by the twist ψ (the prefix scorer, ψ ≡ 0
@@ -16,7 +16,7 @@ namespace DecodeAlign.Decoding.Strategies;
 /// away and the product of increments is exp(r(y)/β). When ESS = 1/Σ W_i² &lt; threshold·N a prompt's particles are
 /// resampled (systematic by default) and their weights reset; finished particles stay finished. The estimate
 /// Ẑ = Π_{resamplings} (1/N Σ_i w_i) · (1/N Σ_i w_i^final) is unbiased for Z (Naesseth, Lindsten &amp; Schön 2019,
-/// "Elements of SMC", §2.2; Whiteley, Lee &amp; Heine 2016 for adaptive resampling), and Σ_i W_i f(y_i) is consistent
+/// "Elements of Sequential Monte Carlo"; Whiteley, Lee &amp; Heine 2016 for adaptive resampling), and Σ_i W_i f(y_i) is consistent
 /// for E_π[f]. Returns the highest-weight particle or the weighted vote's answer.
 /// </summary>
 public sealed class SmcStrategy : IDecodingStrategy
@@ -53,7 +53,8 @@ public sealed class SmcStrategy : IDecodingStrategy
 
     /// <summary>
     /// Decodes every prompt with its own N particles; particle j of prompt i samples with row id i·N + j and prompt i
-    /// resamples with its own key, so a prompt's result does not depend on the rest of the batch.
+    /// resamples with its own key, so a prompt's result does not depend on the rest of the batch. The trace lists the
+    /// final particles with their rewards and normalised weights, and log Ẑ (null after a cancellation).
     /// </summary>
     public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
