@@ -1,6 +1,7 @@
 using DecodeAlign.Decoding.Strategies;
 using DecodeAlign.Decoding.Tests.Toy;
 using DecodeAlign.Kernels;
+using Xunit.Abstractions;
 
 namespace DecodeAlign.Decoding.Tests;
 
@@ -8,7 +9,7 @@ namespace DecodeAlign.Decoding.Tests;
 /// Best-of-N against its definition on the toy world: the argmax selection's law (F^N − F⁻^N with ties split in
 /// proportion to p_LM), the votes recomputed from the trace, and early pruning's bookkeeping.
 /// </summary>
-public sealed class BestOfNDefinitionTests
+public sealed class BestOfNDefinitionTests(ITestOutputHelper output)
 {
     private const int N = 4;
 
@@ -60,6 +61,7 @@ public sealed class BestOfNDefinitionTests
         var law = BestOfNLaw(N, ToyPotentials.TiedReward);
         Assert.Equal(1.0, law.Sum(), 1e-6);
         var (chi, p) = Statistics.ChiSquare(ArgmaxCounts.Value, law);
+        output.WriteLine($"best-of-{N} law: χ² = {chi:F1}, p = {p:G3}");
         Assert.True(p > 1e-3, $"χ² = {chi:F1}, p = {p:G3}");
     }
 
@@ -67,9 +69,11 @@ public sealed class BestOfNDefinitionTests
     public void A_wrong_best_of_n_law_fails_the_same_check()
     {
         var offByOne = Statistics.ChiSquare(ArgmaxCounts.Value, BestOfNLaw(N - 1, ToyPotentials.TiedReward));
-        Assert.True(offByOne.PValue < 1e-6, $"best-of-{N - 1} law: p = {offByOne.PValue:G3}");
         var (_, lmP) = ToyPotentials.Responses();
-        Assert.True(Statistics.ChiSquare(ArgmaxCounts.Value, lmP).PValue < 1e-6);
+        var plain = Statistics.ChiSquare(ArgmaxCounts.Value, lmP);
+        output.WriteLine($"best-of-{N - 1} law: χ² = {offByOne.ChiSquare:F1}, p = {offByOne.PValue:G3}; p_LM: χ² = {plain.ChiSquare:F1}, p = {plain.PValue:G3}");
+        Assert.True(offByOne.PValue < 1e-6, $"best-of-{N - 1} law: p = {offByOne.PValue:G3}");
+        Assert.True(plain.PValue < 1e-6);
     }
 
     [Fact]
