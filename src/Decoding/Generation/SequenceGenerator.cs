@@ -17,6 +17,13 @@ internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kerne
     public Action<int, string>? OnText { get; init; }
 
     /// <summary>
+    /// Called after every step with the number of tokens each unfinished row has generated (rows start together, so
+    /// they share it) and the result index of each session row; returns the session rows to keep (ascending), or null
+    /// to keep all. Rows left out end as <see cref="FinishReason.Pruned"/> (best-of-N's early pruning).
+    /// </summary>
+    public Func<int, IReadOnlyList<int>, int[]?>? AfterStep { get; init; }
+
+    /// <summary>
     /// Generates a response for every row of <paramref name="session"/> (each row's tokens so far are its prompt).
     /// Row r draws with <paramref name="keys"/>[r] = (stable row id, step of its first new token). Finished rows are
     /// dropped from the session, which therefore ends empty or holding the unfinished rows after a cancellation.
@@ -106,6 +113,18 @@ internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kerne
             {
                 session.Select(keep.ToArray());
                 live = keep.Select(i => live[i]).ToList();
+            }
+            if (AfterStep is not null && live.Count > 0 && AfterStep(results[live[0]].Tokens.Count, live) is { } kept)
+            {
+                var keptSet = kept.ToHashSet();
+                for (var i = 0; i < live.Count; i++)
+                {
+                    if (keptSet.Contains(i)) continue;
+                    results[live[i]].Finish = FinishReason.Pruned;
+                    results[live[i]].Text = watchers[live[i]].Text;
+                }
+                session.Select(kept);
+                live = kept.Select(i => live[i]).ToList();
             }
         }
         return results;
