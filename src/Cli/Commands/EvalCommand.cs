@@ -19,13 +19,10 @@ internal static class EvalCommand
     {
         var common = new CommonOptions();
         var task = new Option<string>("--task") { Description = "Task (arith).", DefaultValueFactory = _ => "arith" };
-        var strategy = new Option<string>("--strategy") { Description = $"Decoding strategy: {string.Join(", ", StrategyFactory.Names)}.", DefaultValueFactory = _ => "sample" };
+        var strategies = new StrategyOptions();
         var problems = new Option<int>("--problems") { Description = "Number of problems (from the start of the split).", DefaultValueFactory = _ => 100 };
         var split = new Option<string>("--split") { Description = "test or validation.", DefaultValueFactory = _ => "test" };
         var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0UL };
-        var n = new Option<int>("--n") { Description = "Candidates (bon, mv, wmv, blockwise), chain steps (qalign) or particles (smc).", DefaultValueFactory = _ => 16 };
-        var topK = new Option<int>("--top-k") { Description = "Candidates per step for args and vas (default 10 and 20); top-k filter for sampling.", DefaultValueFactory = _ => 0 };
-        var beta = new Option<float>("--beta") { Description = "β: reward temperature (wmv, qalign, smc) or value weight (vas).", DefaultValueFactory = _ => 1f };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature of the base LM.", DefaultValueFactory = _ => 1f };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum tokens per response.", DefaultValueFactory = _ => 96 };
         var batch = new Option<int>("--batch") { Description = "Problems decoded together in one batch.", DefaultValueFactory = _ => 16 };
@@ -36,8 +33,9 @@ internal static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var cmd = new Command("eval", "Evaluate a decoding strategy on a built-in task.")
         {
-            task, strategy, problems, split, seed, n, topK, beta, temperature, maxNew, batch, model, reward, value, rewardReport, json,
+            task, problems, split, seed, temperature, maxNew, batch, model, reward, value, rewardReport, json,
         };
+        strategies.AddTo(cmd);
         common.AddTo(cmd);
         cmd.SetAction((pr, ct) =>
         {
@@ -48,25 +46,18 @@ internal static class EvalCommand
             if (count < 1) throw new CliUsageException($"--problems must be >= 1 (got {count}).");
             var batchSize = pr.GetValue(batch);
             if (batchSize < 1) throw new CliUsageException($"--batch must be >= 1 (got {batchSize}).");
-            var name = pr.GetValue(strategy)!.ToLowerInvariant();
             var report = pr.GetValue(rewardReport);
-            if (!report) StrategyFactory.CheckName(name);
-            var settings = new StrategySettings
+            var generation = new GenerationOptions
             {
-                Name = report ? "sample" : name,
-                N = pr.GetValue(n),
-                TopK = pr.GetValue(topK),
-                Beta = pr.GetValue(beta),
-                Generation = new GenerationOptions
-                {
-                    MaxNewTokens = pr.GetValue(maxNew),
-                    Sampling = new SamplingParameters { Temperature = pr.GetValue(temperature), Seed = pr.GetValue(seed), TopK = name is "args" or "vas" ? 0 : pr.GetValue(topK) },
-                },
+                MaxNewTokens = pr.GetValue(maxNew),
+                Sampling = new SamplingParameters { Temperature = pr.GetValue(temperature), Seed = pr.GetValue(seed) },
             };
-            settings.Generation.Validate();
+            generation.Validate();
+            var settings = strategies.Read(pr, generation, report ? "sample" : null);
 
             using var kernels = common.CreateKernels(pr);
-            var needReward = report || StrategyFactory.NeedsReward(settings.Name) || pr.GetValue(reward) is not null || pr.GetValue(model) is null;
+            var needReward = report || StrategyFactory.NeedsReward(settings.Name) || StrategyFactory.NeedsPrefixScorer(settings.Name) || settings.PruneAt.Count > 0
+                || pr.GetValue(reward) is not null || pr.GetValue(model) is null;
             using var models = AlignmentModels.Load(pr.GetValue(model), pr.GetValue(reward), pr.GetValue(value), common.ModelOptions(pr),
                 needReward, StrategyFactory.NeedsValue(settings.Name));
             var potentials = Potentials(models, settings, t);
