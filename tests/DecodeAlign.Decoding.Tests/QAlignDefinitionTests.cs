@@ -12,7 +12,8 @@ namespace DecodeAlign.Decoding.Tests;
 /// </summary>
 public sealed class QAlignDefinitionTests(ITestOutputHelper output)
 {
-    private const int Prompts = 1000, Chains = 4, Steps = 24;
+    internal const int Prompts = 1000, ChainsPerPrompt = 4, Steps = 24;
+    private const int Chains = ChainsPerPrompt;
 
     /// <summary>Favours responses containing b and penalises length, so π differs from p in content and in length.</summary>
     internal static double Reward(IReadOnlyList<int> y) => 1.5 * (y.Contains(ToyWorld.B) ? 1 : 0) - 0.5 * y.Count;
@@ -68,6 +69,9 @@ public sealed class QAlignDefinitionTests(ITestOutputHelper output)
 
     private static readonly Lazy<IReadOnlyList<DecodeResult>> BetaOneRun = new(() =>
         Run(new QAlignOptions { Beta = 1f, Steps = Steps, ChainsPerPrompt = Chains }, Prompts, seed: 11));
+
+    /// <summary>The β = 1 run, shared with the trace tests (the most expensive run here).</summary>
+    internal static IReadOnlyList<DecodeResult> BetaOne => BetaOneRun.Value;
 
     [Theory]
     [InlineData(1f)]
