@@ -57,7 +57,7 @@ public sealed class QAlignStrategyTests
                     var (now, before) = (c[s * chains + k], c[(s - 1) * chains + k]);
                     if (now.Accepted == true) accepted++;
                     else Assert.Equal(before.Tokens, now.Tokens); // a rejection repeats the state
-                    if (before.Tokens.Length == ToyWorld.MaxLength) identity++; // lower bound bookkeeping below
+                    if (before.Tokens.Length == ToyWorld.MaxLength) identity++; // could have cut at its end: an upper bound on identity proposals
                 }
             Assert.Equal(accepted / (double)(steps * chains), r.Trace.AcceptanceRate!.Value, 12);
             Assert.Equal(c[steps * chains].Tokens, r.Tokens); // last state of chain 0
