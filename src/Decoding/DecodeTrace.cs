@@ -12,6 +12,9 @@ public sealed record DecodeTrace
     /// <summary>Fraction of Metropolis–Hastings proposals accepted (QAlign), else null.</summary>
     public double? AcceptanceRate { get; init; }
 
+    /// <summary>QAlign: response tokens each MCMC step's proposals sampled after their cut points, summed over the prompt's chains (entry s − 1 for step s), else null.</summary>
+    public IReadOnlyList<long>? RegeneratedTokens { get; init; }
+
     /// <summary>Compute spent by each model.</summary>
     public required ComputeTrace Compute { get; init; }
 
