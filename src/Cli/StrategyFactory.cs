@@ -15,6 +15,7 @@ internal sealed record StrategySettings
     public float Weight { get; init; } = 1f;
     public int BlockSize { get; init; } = 1;
     public int BurnIn { get; init; }
+    public string? Select { get; init; }
     public IReadOnlyList<int> PruneAt { get; init; } = [];
     public double PruneFraction { get; init; } = 0.5;
     public GenerationOptions Generation { get; init; } = new();
@@ -30,12 +31,13 @@ internal sealed class StrategyOptions
     public Option<float> Weight { get; } = new("--weight") { Description = "w: reward weight in args' logit + w·R.", DefaultValueFactory = _ => 1f };
     public Option<int> BlockSize { get; } = new("--block-size") { Description = "Tokens per block: args > 1 switches to blockwise (controlled) decoding; smc advances particles by blocks.", DefaultValueFactory = _ => 1 };
     public Option<int> BurnIn { get; } = new("--burn-in") { Description = "QAlign steps discarded before voting.", DefaultValueFactory = _ => 0 };
+    public Option<string?> Select { get; } = new("--select") { Description = "How qalign and smc pick the answer: last (qalign's final state) or best (smc's highest weight), mv (majority vote), wmv (reward-weighted vote)." };
     public Option<int[]> PruneAt { get; } = new("--prune-at") { Description = "Best-of-N early pruning: token counts at which the lowest-scoring candidates are dropped (repeatable).", AllowMultipleArgumentsPerToken = true };
     public Option<double> PruneFraction { get; } = new("--prune-fraction") { Description = "Fraction α of running candidates dropped at each prune point.", DefaultValueFactory = _ => 0.5 };
 
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { Strategy, N, TopK, Beta, Weight, BlockSize, BurnIn, PruneAt, PruneFraction }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { Strategy, N, TopK, Beta, Weight, BlockSize, BurnIn, Select, PruneAt, PruneFraction }) cmd.Options.Add(o);
     }
 
     /// <summary>Reads the settings; <paramref name="generation"/> carries sampling and stopping.</summary>
@@ -53,6 +55,7 @@ internal sealed class StrategyOptions
             Weight = pr.GetValue(Weight),
             BlockSize = pr.GetValue(BlockSize),
             BurnIn = pr.GetValue(BurnIn),
+            Select = pr.GetValue(Select)?.ToLowerInvariant(),
             PruneAt = pr.GetValue(PruneAt) ?? [],
             PruneFraction = pr.GetValue(PruneFraction),
             // args and vas use --top-k as their candidate count, so it is not also a sampling filter for them.
@@ -64,7 +67,7 @@ internal sealed class StrategyOptions
 /// <summary>Maps a strategy name to its class and options; knows which potentials each one needs.</summary>
 internal static class StrategyFactory
 {
-    public static readonly string[] Names = ["greedy", "sample", "bon", "mv", "wmv", "smc"];
+    public static readonly string[] Names = ["greedy", "sample", "bon", "mv", "wmv", "smc", "qalign"];
 
     public static bool NeedsReward(string name) => name is "bon" or "wmv" or "smc" or "qalign";
 
@@ -98,7 +101,31 @@ internal static class StrategyFactory
                 PruneAt = s.PruneAt,
                 PruneFraction = s.PruneFraction,
             }),
-            "smc" => new SmcStrategy(models.Lm, kernels, g, potentials, new SmcOptions { Particles = s.N, Beta = s.Beta, BlockSize = s.BlockSize }),
+            "smc" => new SmcStrategy(models.Lm, kernels, g, potentials, new SmcOptions
+            {
+                Particles = s.N,
+                Beta = s.Beta,
+                BlockSize = s.BlockSize,
+                Selection = s.Select switch
+                {
+                    null or "best" => SmcSelection.HighestWeight,
+                    "wmv" => SmcSelection.WeightedVote,
+                    var other => throw new CliUsageException($"--select for smc must be best or wmv (got '{other}')."),
+                },
+            }),
+            "qalign" => new QAlignStrategy(models.Lm, kernels, g, potentials, new QAlignOptions
+            {
+                Steps = s.N,
+                Beta = s.Beta,
+                BurnIn = s.BurnIn,
+                Selection = s.Select switch
+                {
+                    null or "last" => QAlignSelection.LastState,
+                    "mv" => QAlignSelection.MajorityVote,
+                    "wmv" => QAlignSelection.WeightedVote,
+                    var other => throw new CliUsageException($"--select for qalign must be last, mv or wmv (got '{other}')."),
+                },
+            }),
             _ => throw new CliUsageException($"unknown strategy '{s.Name}'."),
         };
     }
