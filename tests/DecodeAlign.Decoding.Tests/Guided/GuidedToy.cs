@@ -15,14 +15,14 @@ internal static class GuidedToy
     /// <summary>Toy states (prefixes, BOS first) at which per-step token distributions are checked.</summary>
     public static readonly int[][] States = [[Bos], [Bos, A], [Bos, C, B]];
 
-    /// <summary>Prefix reward: likes b, dislikes a, likes ending on c, dislikes EOS right after a.</summary>
+    /// <summary>Prefix reward: likes b, dislikes a, likes ending on c, dislikes EOS right after a (constants avoid ties in s).</summary>
     public static float Reward(IReadOnlyList<int> tokens)
     {
-        float r = 0.2f;
+        float r = 0.17f;
         for (var i = 1; i < tokens.Count; i++)
-            r += tokens[i] switch { B => 0.8f, A => -0.5f, C => 0.1f, _ => 0f };
-        if (tokens[^1] == C) r += 0.6f;
-        if (tokens[^1] == Eos && tokens.Count > 1 && tokens[^2] == A) r -= 0.7f;
+            r += tokens[i] switch { B => 0.83f, A => -0.47f, C => 0.13f, _ => 0f };
+        if (tokens[^1] == C) r += 0.61f;
+        if (tokens[^1] == Eos && tokens.Count > 1 && tokens[^2] == A) r -= 0.71f;
         return r;
     }
 
