@@ -67,6 +67,7 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
         var live = Enumerable.Range(0, rows.Length).ToList(); // live[i] = prompt index of session row i
         var prefill = TimeSpan.Zero;
         long generatedTokens = 0;
+        var buffer = Array.Empty<float>();
         while (live.Count > 0)
         {
             Block block;
@@ -76,7 +77,7 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
                 var first = lm.Telemetry.ModelCalls;
                 var logits = lm.Forward(cancellationToken);
                 if (first == 0 && lm.Telemetry.ModelCalls > 0) prefill = lm.Telemetry.LastStep.WallTime;
-                block = RunBlock(lm, scorer, rows, live, logits, cancellationToken);
+                block = RunBlock(lm, scorer, rows, live, logits, ref buffer, cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -96,8 +97,9 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
     /// Samples K continuations of up to M tokens for every live row, starting from the rows' next-token
     /// <paramref name="logits"/>, and scores each at its end. On return the LM session holds the continuations that
     /// are still open (in <see cref="Block.Open"/> order) and the scorer session all n·K continuations.
+    /// <paramref name="buffer"/> is reused across blocks for the forked first-step logits.
     /// </summary>
-    private Block RunBlock(IDecoderSession lm, IDecoderSession scorer, RowState[] rows, List<int> live, RowOutputs logits, CancellationToken ct)
+    private Block RunBlock(IDecoderSession lm, IDecoderSession scorer, RowState[] rows, List<int> live, RowOutputs logits, ref float[] buffer, CancellationToken ct)
     {
         int n = live.Count, K = _options.Candidates, vocab = _model.Lm.Info.VocabSize;
         var eos = _generation.IgnoreEos ? [] : _model.EosTokenIds.ToHashSet();
@@ -119,8 +121,9 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
         var forks = new int[n * K];
         for (var c = 0; c < forks.Length; c++) forks[c] = c / K;
         if (scorer.Telemetry.ModelCalls == 0) scorer.Forward(ct); // runs the prompts once, before forking
-        var firstLogits = new float[n * K * vocab];
-        for (var c = 0; c < forks.Length; c++) logits.Row(forks[c]).CopyTo(firstLogits.AsSpan(c * vocab, vocab));
+        if (buffer.Length < n * K * vocab) buffer = new float[n * K * vocab];
+        var firstLogits = buffer.AsSpan(0, n * K * vocab);
+        for (var c = 0; c < forks.Length; c++) logits.Row(forks[c]).CopyTo(firstLogits.Slice(c * vocab, vocab));
         lm.Select(forks);
         scorer.Select(forks);
 

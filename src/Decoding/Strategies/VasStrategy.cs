@@ -64,6 +64,7 @@ public sealed class VasStrategy : IDecodingStrategy
             var m = values.Count;
             var betas = _potentials.Values.Select(v => v.Beta).ToArray();
             var draw = new SamplingParameters { Temperature = _options.Temperature, Seed = _generation.Sampling.Seed };
+            var buffer = Array.Empty<float>();
             var generator = new GuidedTokenGenerator(_model, _generation);
             var generated = generator.Generate(lm, values, keys, Choose, out _, cancellationToken);
             wall.Stop();
@@ -74,8 +75,11 @@ public sealed class VasStrategy : IDecodingStrategy
             void Choose(RowOutputs logits, ReadOnlySpan<SampleKey> stepKeys, Span<int> tokens, Span<float> scores, CancellationToken ct)
             {
                 var n = logits.Rows;
-                // The view dies with the next session change and the scatter writes in place: work on a copy.
-                var augmented = logits.Values.ToArray();
+                // The view dies with the next session change and the scatter writes in place: work on a copy
+                // (one buffer for the whole decode; the batch only shrinks).
+                if (buffer.Length < n * vocab) buffer = new float[n * vocab];
+                var augmented = buffer.AsSpan(0, n * vocab);
+                logits.Values.Span.CopyTo(augmented);
                 var ids = new int[n * k];
                 var baseLogits = new float[n * k];
                 _kernels.TopK(augmented, vocab, k, ids, baseLogits);
