@@ -15,6 +15,9 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
     /// <summary>Wall time of the first LM call of the last <see cref="Generate"/> (the prompt prefill).</summary>
     public TimeSpan PrefillTime { get; private set; }
 
+    /// <summary>Called with (row, text) as text becomes final, for streaming.</summary>
+    public Action<int, string>? OnText { get; init; }
+
     /// <summary>
     /// Generates a response for every row of <paramref name="lm"/> (its tokens so far are its prompt; every guide
     /// session holds the same rows). Row r draws with <paramref name="keys"/>[r] = (stable row id, step of its first
@@ -86,6 +89,7 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
                     Finish(r, FinishReason.StopString);
                     continue;
                 }
+                Release(r, final: false);
                 if (results[r].Tokens.Count >= budgets[r])
                 {
                     Finish(r, contextLimited[r] ? FinishReason.ContextLength : FinishReason.MaxTokens);
@@ -111,6 +115,14 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
             if (reason != FinishReason.StopString && watchers[r].Flush()) reason = FinishReason.StopString;
             results[r].Finish = reason;
             results[r].Text = watchers[r].Text;
+            Release(r, final: true);
+        }
+
+        void Release(int r, bool final)
+        {
+            if (OnText is null) return;
+            var delta = watchers[r].TakeReleasable(final);
+            if (delta.Length > 0) OnText(r, delta);
         }
     }
 }

@@ -38,6 +38,9 @@ public sealed class ArgsStrategy : IDecodingStrategy
     /// <inheritdoc />
     public string Name => "args";
 
+    /// <summary>Receives (prompt index, text) as each response's text becomes final, for streaming to a console.</summary>
+    public Action<int, string>? OnText { get; init; }
+
     /// <summary>Decodes every prompt; prompt i draws with row id i, so its response does not depend on the batch it runs in.</summary>
     public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
@@ -54,7 +57,7 @@ public sealed class ArgsStrategy : IDecodingStrategy
         var k = _options.TopK;
         float[] weights = [_options.Weight];
         var seed = _generation.Sampling.Seed;
-        var generator = new GuidedTokenGenerator(_model, _generation);
+        var generator = new GuidedTokenGenerator(_model, _generation) { OnText = OnText };
         var generated = generator.Generate(lm, [scorer], keys, Choose, out var rewards, cancellationToken);
         wall.Stop();
         var compute = GuidedCompute.Trace(lm, [scorer], generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);

@@ -40,6 +40,9 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
     /// <inheritdoc />
     public string Name => "blockwise";
 
+    /// <summary>Receives (prompt index, text) as each response's text becomes final (a kept block at a time), for streaming to a console.</summary>
+    public Action<int, string>? OnText { get; init; }
+
     /// <summary>
     /// Decodes every prompt; continuation j of prompt i draws with row id i·K + j and step = its token's index in
     /// the response, so a prompt's response does not depend on the batch it runs in.
@@ -81,7 +84,7 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
             }
             catch (OperationCanceledException)
             {
-                foreach (var r in live) Finish(rows[r], FinishReason.Cancelled);
+                foreach (var r in live) Finish(r, rows[r], FinishReason.Cancelled);
                 break;
             }
             generatedTokens += block.Tokens.Sum(t => t.Count);
@@ -219,9 +222,10 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
             foreach (var t in block.Tokens[winner]) row.Watcher.Push(t);
             if (block.Done[winner] is FinishReason reason)
             {
-                Finish(row, reason);
+                Finish(live[i], row, reason);
                 continue;
             }
+            Release(live[i], row, final: false);
             keepLm.Add(lmRowOf[winner]);
             keepScorer.Add(winner);
             kept.Add(live[i]);
@@ -231,10 +235,18 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
         return kept;
     }
 
-    private static void Finish(RowState row, FinishReason reason)
+    private void Finish(int prompt, RowState row, FinishReason reason)
     {
         if (reason != FinishReason.StopString && row.Watcher.Flush()) reason = FinishReason.StopString;
         row.Finish = reason;
+        Release(prompt, row, final: true);
+    }
+
+    private void Release(int prompt, RowState row, bool final)
+    {
+        if (OnText is null) return;
+        var delta = row.Watcher.TakeReleasable(final);
+        if (delta.Length > 0) OnText(prompt, delta);
     }
 
     /// <summary>One prompt's response so far, its stop-string watcher, token budget and trace.</summary>

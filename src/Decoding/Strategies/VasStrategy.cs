@@ -44,6 +44,9 @@ public sealed class VasStrategy : IDecodingStrategy
     /// <inheritdoc />
     public string Name => "vas";
 
+    /// <summary>Receives (prompt index, text) as each response's text becomes final, for streaming to a console.</summary>
+    public Action<int, string>? OnText { get; init; }
+
     /// <summary>Decodes every prompt; prompt i draws with row id i, so its response does not depend on the batch it runs in.</summary>
     public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
@@ -65,7 +68,7 @@ public sealed class VasStrategy : IDecodingStrategy
             var betas = _potentials.Values.Select(v => v.Beta).ToArray();
             var draw = new SamplingParameters { Temperature = _options.Temperature, Seed = _generation.Sampling.Seed };
             var buffer = Array.Empty<float>();
-            var generator = new GuidedTokenGenerator(_model, _generation);
+            var generator = new GuidedTokenGenerator(_model, _generation) { OnText = OnText };
             var generated = generator.Generate(lm, values, keys, Choose, out _, cancellationToken);
             wall.Stop();
             var compute = GuidedCompute.Trace(lm, values, generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
