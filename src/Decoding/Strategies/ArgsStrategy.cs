@@ -11,7 +11,8 @@ namespace DecodeAlign.Decoding.Strategies;
 /// y_t = argmax_{v ∈ V_k} s(v) (greedy, τ = 0) or y_t ~ softmax(s / τ) over V_k (τ &gt; 0); tokens outside V_k are never
 /// chosen. All prompts advance as one batch; per step one LM call and one scorer call for all k candidates of all rows
 /// (<see cref="IDecoderSession.ForwardCandidates"/>, reusing the scorer's KV cache, which follows the chosen tokens).
-/// From <see cref="GenerationOptions.Sampling"/> only the seed is used. A result's reward is R of its whole response.
+/// From <see cref="GenerationOptions.Sampling"/> only the seed is used. A result's reward is R of its whole response
+/// (null for an empty one).
 /// </summary>
 public sealed class ArgsStrategy : IDecodingStrategy
 {
