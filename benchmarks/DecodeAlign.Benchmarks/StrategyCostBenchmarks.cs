@@ -69,6 +69,12 @@ public class StrategyCostBenchmarks
     [Benchmark(Baseline = true, Description = "sample 48 tokens"), BenchmarkCategory("per-token")]
     public DecodeResult Sample48() => new SamplingStrategy(_lm, _kernels, Fixed).Decode(NextPrompt())[0];
 
+    [Benchmark(Description = "args k=10, 48 tokens"), BenchmarkCategory("per-token")]
+    public DecodeResult Args48() => new ArgsStrategy(_lm, _kernels, Fixed, _potentials, new ArgsOptions { TopK = 10 }).Decode(NextPrompt())[0];
+
+    [Benchmark(Description = "vas k=20, 48 tokens"), BenchmarkCategory("per-token")]
+    public DecodeResult Vas48() => new VasStrategy(_lm, _kernels, Fixed, _potentials, new VasOptions { TopK = 20 }).Decode(NextPrompt())[0];
+
     [GlobalCleanup]
     public void Cleanup()
     {

@@ -16,6 +16,9 @@ internal sealed record StrategySettings
     public int BlockSize { get; init; } = 1;
     public int BurnIn { get; init; }
     public string? Select { get; init; }
+
+    /// <summary>The --temperature the user gave explicitly, for args (greedy unless given) and vas.</summary>
+    public float? GuidedTemperature { get; init; }
     public IReadOnlyList<int> PruneAt { get; init; } = [];
     public double PruneFraction { get; init; } = 0.5;
     public GenerationOptions Generation { get; init; } = new();
@@ -41,7 +44,8 @@ internal sealed class StrategyOptions
     }
 
     /// <summary>Reads the settings; <paramref name="generation"/> carries sampling and stopping.</summary>
-    public StrategySettings Read(ParseResult pr, GenerationOptions generation, string? nameOverride = null)
+    /// <param name="temperature">The --temperature option, read only when the user gave it (args is greedy otherwise).</param>
+    public StrategySettings Read(ParseResult pr, GenerationOptions generation, string? nameOverride = null, Option<float>? temperature = null)
     {
         var name = (nameOverride ?? pr.GetValue(Strategy)!).ToLowerInvariant();
         StrategyFactory.CheckName(name);
@@ -56,6 +60,7 @@ internal sealed class StrategyOptions
             BlockSize = pr.GetValue(BlockSize),
             BurnIn = pr.GetValue(BurnIn),
             Select = pr.GetValue(Select)?.ToLowerInvariant(),
+            GuidedTemperature = temperature is not null && pr.GetResult(temperature) is { Implicit: false } ? pr.GetValue(temperature) : null,
             PruneAt = pr.GetValue(PruneAt) ?? [],
             PruneFraction = pr.GetValue(PruneFraction),
             // args and vas use --top-k as their candidate count, so it is not also a sampling filter for them.
@@ -67,7 +72,7 @@ internal sealed class StrategyOptions
 /// <summary>Maps a strategy name to its class and options; knows which potentials each one needs.</summary>
 internal static class StrategyFactory
 {
-    public static readonly string[] Names = ["greedy", "sample", "bon", "mv", "wmv", "smc", "qalign"];
+    public static readonly string[] Names = ["greedy", "sample", "bon", "mv", "wmv", "args", "vas", "qalign", "smc"];
 
     public static bool NeedsReward(string name) => name is "bon" or "wmv" or "smc" or "qalign";
 
@@ -75,7 +80,7 @@ internal static class StrategyFactory
 
     public static bool NeedsValue(string name) => name is "vas";
 
-    public static bool Streams(string name) => name is "greedy" or "sample";
+    public static bool Streams(string name) => name is "greedy" or "sample" or "args" or "vas";
 
     public static bool UsesTopKAsCandidates(string name) => name is "args" or "vas";
 
@@ -113,6 +118,19 @@ internal static class StrategyFactory
                     var other => throw new CliUsageException($"--select for smc must be best or wmv (got '{other}')."),
                 },
             }),
+            "args" when s.BlockSize > 1 => new ControlledDecodingStrategy(models.Lm, kernels, g, potentials,
+                new ControlledDecodingOptions { Candidates = s.N, BlockSize = s.BlockSize }) { OnText = onText },
+            "args" => new ArgsStrategy(models.Lm, kernels, g, potentials, new ArgsOptions
+            {
+                TopK = s.TopK > 0 ? s.TopK : 10,
+                Weight = s.Weight,
+                Temperature = s.GuidedTemperature ?? 0f,
+            }) { OnText = onText },
+            "vas" => new VasStrategy(models.Lm, kernels, g, potentials, new VasOptions
+            {
+                TopK = s.TopK > 0 ? s.TopK : 20,
+                Temperature = s.GuidedTemperature ?? g.Sampling.Temperature,
+            }) { OnText = onText },
             "qalign" => new QAlignStrategy(models.Lm, kernels, g, potentials, new QAlignOptions
             {
                 Steps = s.N,

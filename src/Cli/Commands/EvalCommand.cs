@@ -53,7 +53,7 @@ internal static class EvalCommand
                 Sampling = new SamplingParameters { Temperature = pr.GetValue(temperature), Seed = pr.GetValue(seed) },
             };
             generation.Validate();
-            var settings = strategies.Read(pr, generation, report ? "sample" : null);
+            var settings = strategies.Read(pr, generation, report ? "sample" : null, temperature);
 
             using var kernels = common.CreateKernels(pr);
             var needReward = report || StrategyFactory.NeedsReward(settings.Name) || StrategyFactory.NeedsPrefixScorer(settings.Name) || settings.PruneAt.Count > 0

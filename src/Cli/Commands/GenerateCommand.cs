@@ -53,9 +53,9 @@ internal static class GenerateCommand
                     Seed = pr.GetValue(seed),
                 },
             };
-            if (name != "greedy" && !(generation.Sampling.Temperature > 0))
+            if (name is not ("greedy" or "args") && !(generation.Sampling.Temperature > 0))
                 throw new CliUsageException($"--temperature must be > 0 for sampling (got {generation.Sampling.Temperature}); use --strategy greedy for temperature 0.");
-            var settings = strategies.Read(pr, generation);
+            var settings = strategies.Read(pr, generation, temperature: temperature);
             settings.Generation.Validate();
 
             using var kernels = common.CreateKernels(pr);
