@@ -29,13 +29,51 @@ public class ForgeParityTests(ITestOutputHelper output)
             RunForge(root, dataDir, outDir, Path.Combine(tmp, "work"));
 
             foreach (var name in new[] { "lm", "reward", "value" })
+            {
                 CheckParity(Path.Combine(outDir, name));
+                CheckTokenizer(Path.Combine(outDir, name));
+            }
             var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")));
             Assert.True(report.RootElement.GetProperty("tiny").GetBoolean());
         }
         finally
         {
             Directory.Delete(tmp, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Committed_arith_models_match_their_parity_files()
+    {
+        // Guards the committed ONNX files against corruption and against tokenizer drift in the C# loader.
+        var dir = Path.Combine(SharedModels.RepoRoot, "models", "arith");
+        Assert.True(Directory.Exists(dir), $"{dir} is missing: the forge's exported models are committed there");
+        long total = 0;
+        foreach (var name in new[] { "lm", "reward", "value" })
+        {
+            CheckParity(Path.Combine(dir, name));
+            CheckTokenizer(Path.Combine(dir, name));
+            total += new DirectoryInfo(Path.Combine(dir, name)).EnumerateFiles().Sum(f => f.Length);
+        }
+        Assert.True(total <= 25L << 20, $"models/arith holds {total} bytes, over the 25 MB budget");
+    }
+
+    // parity.json's input is <|bos|> + prompt + response of test problem 0, cut to a few tokens.
+    private static void CheckTokenizer(string dir)
+    {
+        var tok = DecodeAlign.Models.Tokenization.TextTokenizer.Load(dir);
+        using var parity = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "parity.json")));
+        var expected = parity.RootElement.GetProperty("input_ids")[0].EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var task = TaskRegistry.Get("arith");
+        var p = task.Generate(Split.Test, 0);
+        var ids = tok.Encode(task.Prompt(p) + task.Response(p));
+        Assert.Equal(expected, ids[..expected.Length]);
+        Assert.Equal(task.Prompt(p) + task.Response(p), tok.Decode(ids));
+        // Digits are never merged: every number is spelled one digit per token.
+        foreach (var id in ids)
+        {
+            var piece = tok.IdToToken(id)!;
+            Assert.True(!piece.Any(char.IsAsciiDigit) || piece.Length == 1, $"token '{piece}' merges a digit");
         }
     }
 

@@ -16,24 +16,13 @@ import os
 import re
 from typing import Dict, Iterable, List, Sequence, Tuple
 
+from decodealign_tools.byte_tokenizer import bytes_to_unicode  # GPT-2's byte -> printable map, shared
+
 # GPT-2's pre-tokenizer regex. Python's `re` lacks \p{L}/\p{N}; the arith text is ASCII, where these classes
 # coincide with [A-Za-z] and [0-9], so chunks are identical to the Unicode-aware regex the C# loader uses.
 _PAT = re.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+""")
 
 SPECIALS = ("<|eos|>", "<|bos|>", "<|pad|>")
-
-
-def bytes_to_unicode() -> Dict[int, str]:
-    """GPT-2's reversible byte -> printable character map (bytes that are printable map to themselves)."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, (chr(c) for c in cs)))
 
 
 _B2U = bytes_to_unicode()

@@ -55,3 +55,18 @@ def pad_right(seqs: Sequence[Sequence[int]], pad: int):
         ids[i, :len(s)] = torch.tensor(s, dtype=torch.int64)
         mask[i, :len(s)] = 1
     return ids, mask
+
+
+def length_batches(lengths: Sequence[int], batch: int, rng, pool: int = 50):
+    """Endless batches of indices of similar lengths: shuffle, sort pools of `pool` batches by length, cut, and
+    shuffle the batches, so padding (wasted compute on a 2-core CPU) stays small while the order stays random."""
+    n = len(lengths)
+    while True:
+        order = list(range(n))
+        rng.shuffle(order)
+        batches = []
+        for s in range(0, n, batch * pool):
+            chunk = sorted(order[s:s + batch * pool], key=lambda i: lengths[i])
+            batches += [chunk[j:j + batch] for j in range(0, len(chunk) - batch + 1, batch)]
+        rng.shuffle(batches)
+        yield from batches

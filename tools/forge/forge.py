@@ -36,6 +36,7 @@ from decodealign_tools.export import export_decoder  # noqa: E402
 from decodealign_tools.llama import Llama, LlamaConfig  # noqa: E402
 
 import data  # noqa: E402
+import model_card  # noqa: E402
 from bpe import ByteBpe  # noqa: E402
 from sampling import accuracy, sample_many  # noqa: E402
 from train_lm import train_lm  # noqa: E402
@@ -47,20 +48,20 @@ FULL = {
     "model": {"dim": 128, "n_layers": 4, "n_heads": 4, "n_kv_heads": 4, "hidden_dim": 384, "max_seq_len": 192},
     "max_new": 80,
     # Base LM: stop at the first validation checkpoint inside the band (sampling at T=1 / greedy).
-    "lm": {"steps": 4000, "batch": 32, "lr": 2e-3, "warmup": 50, "eval_every": 100, "eval_problems": 300,
+    "lm": {"steps": 4000, "batch": 32, "lr": 2e-3, "warmup": 50, "eval_every": 100, "eval_from": 600, "eval_problems": 300,
            "accept_sample": [0.36, 0.56], "max_greedy": 0.70},
     "test_problems": 1000,
     # Base samples: reward/value training on train problems, checkpoint choice on validation, report on test.
-    "samples": {"train_problems": 3000, "val_problems": 300, "test_problems": 500, "k": 4},
-    "rm": {"steps": 1500, "batch": 32, "lr": 5e-4, "eval_every": 100, "auc_ceiling": 0.92},
-    "value": {"steps": 900, "batch": 32, "lr": 5e-4, "eval_every": 150},
+    "samples": {"train_problems": 1500, "val_problems": 200, "test_problems": 500, "k": 4},
+    "rm": {"steps": 600, "batch": 32, "lr": 5e-4, "eval_every": 100, "auc_ceiling": 0.92},
+    "value": {"steps": 400, "batch": 32, "lr": 5e-4, "eval_every": 100},
 }
 
 TINY = {
     "n_train": 300, "n_val": 40, "n_test": 40,
     "model": {"dim": 32, "n_layers": 2, "n_heads": 2, "n_kv_heads": 1, "hidden_dim": 64, "max_seq_len": 192},
     "max_new": 6,
-    "lm": {"steps": 4, "batch": 8, "lr": 2e-3, "warmup": 2, "eval_every": 4, "eval_problems": 4,
+    "lm": {"steps": 4, "batch": 8, "lr": 2e-3, "warmup": 2, "eval_every": 4, "eval_from": 0, "eval_problems": 4,
            "accept_sample": [0.0, 1.0], "max_greedy": 1.0},
     "test_problems": 4,
     "samples": {"train_problems": 8, "val_problems": 4, "test_problems": 4, "k": 2},
@@ -126,6 +127,8 @@ def main() -> int:
     ap.add_argument("--data", default=None, help="folder with train/validation/test.jsonl (skips task-dump)")
     ap.add_argument("--tiny", action="store_true", help="toy config: seconds, for tests")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--resume-lm", action="store_true",
+                    help="reuse WORK/lm.pt from an earlier run of the same command instead of training the LM")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -134,11 +137,10 @@ def main() -> int:
     random.seed(seed)
     torch.manual_seed(seed)
     os.makedirs(args.work, exist_ok=True)
-    t_start = time.time()
-    timings = {}
+    timings, cpu = {}, {}  # wall and CPU seconds (all threads) per stage: CPU time tells what an idle machine needs
     report = {"seed": seed, "tiny": args.tiny, "config": conf, "torch": torch.__version__, "threads": args.threads}
 
-    t = time.time()
+    t, c = time.time(), time.process_time()
     splits = get_data(conf, args.data, args.work)
     train, val, test = splits["train"], splits["validation"], splits["test"]
     tok = ByteBpe.train([e.prompt + e.response for e in train])
@@ -147,26 +149,39 @@ def main() -> int:
     report["tokenizer"] = {"vocab_size": tok.vocab_size, "merges": len(tok.merges),
                            "bos": tok.bos_id, "eos": tok.eos_id, "pad": tok.pad_id}
     timings["data_tokenizer_s"] = time.time() - t
+    cpu["data_tokenizer_s"] = time.process_time() - c
     log(f"data + tokenizer: vocab {tok.vocab_size} ({timings['data_tokenizer_s']:.1f} s)")
     max_new = conf["max_new"]
 
     # 1. Base LM.
-    t = time.time()
+    t, c = time.time(), time.process_time()
     lmc = conf["lm"]
     torch.manual_seed(seed)
     lm = build(conf["model"], tok.vocab_size)
-    lo, hi = lmc["accept_sample"]
-    res = train_lm(lm, tok, train, val, steps=lmc["steps"], batch=lmc["batch"], lr=lmc["lr"], warmup=lmc["warmup"],
-                   eval_every=lmc["eval_every"], eval_problems=lmc["eval_problems"], max_new=max_new, seed=seed,
-                   accept=lambda s, g: lo <= s <= hi and g <= lmc["max_greedy"], log=log)
+    lm_path = os.path.join(args.work, "lm.pt")
+    if args.resume_lm:
+        # Re-runs the later stages on the LM an earlier run of the same command chose (its history comes along).
+        ck = torch.load(lm_path)
+        res = {"state": ck["state"], "step": ck.get("step"), "history": ck.get("history", [])}
+        lm_seconds = ck.get("train_s")
+        log(f"lm: resumed from {lm_path} (step {res['step']})")
+    else:
+        lo, hi = lmc["accept_sample"]
+        res = train_lm(lm, tok, train, val, steps=lmc["steps"], batch=lmc["batch"], lr=lmc["lr"],
+                       warmup=lmc["warmup"], eval_every=lmc["eval_every"], eval_from=lmc["eval_from"],
+                       eval_problems=lmc["eval_problems"], max_new=max_new, seed=seed,
+                       accept=lambda s, g: lo <= s <= hi and g <= lmc["max_greedy"], log=log)
+        lm_seconds = time.time() - t
+        torch.save({"config": conf["model"], "state": res["state"], "step": res["step"], "history": res["history"],
+                    "train_s": lm_seconds}, lm_path)
     lm.load_state_dict(res["state"])
-    torch.save({"config": conf["model"], "state": res["state"]}, os.path.join(args.work, "lm.pt"))
-    timings["lm_train_s"] = time.time() - t
+    timings["lm_train_s"] = lm_seconds
+    cpu["lm_train_s"] = None if args.resume_lm else time.process_time() - c
     report["lm"] = {"chosen_step": res["step"], "history": res["history"],
-                    "params": sum(p.numel() for p in lm.parameters())}
+                    "params": sum(p.numel() for p in lm.parameters()), "resumed": bool(args.resume_lm)}
 
     # 2. Base samples (T = 1), graded by the checker; test figures of the base LM.
-    t = time.time()
+    t, c = time.time(), time.process_time()
     gen = torch.Generator().manual_seed(seed + 1)
     sc = conf["samples"]
     test_eval = test[:conf["test_problems"]]
@@ -180,12 +195,13 @@ def main() -> int:
     rm_val = sample_many(lm, tok, val[-sc["val_problems"]:], sc["k"], max_new, 1.0, False, gen)
     rm_test = sample_many(lm, tok, test[-sc["test_problems"]:], sc["k"], max_new, 1.0, False, gen)
     timings["sampling_s"] = time.time() - t
+    cpu["sampling_s"] = time.process_time() - c
     report["samples"] = {"train": len(rm_train), "validation": len(rm_val), "test": len(rm_test),
                          "train_accuracy": accuracy(rm_train), "test_accuracy": accuracy(rm_test)}
     log(f"samples: {len(rm_train)} train ({accuracy(rm_train):.3f} correct) ({timings['sampling_s']:.1f} s)")
 
     # 3. Reward model, initialised from the LM.
-    t = time.time()
+    t, c = time.time(), time.process_time()
     rmc = conf["rm"]
     rm = build(conf["model"], tok.vocab_size)
     rm.load_state_dict(res["state"])
@@ -195,12 +211,13 @@ def main() -> int:
                     lr=rmc["lr"], eval_every=rmc["eval_every"], seed=seed + 2, auc_ceiling=rmc["auc_ceiling"], log=log)
     rm.load_state_dict(rres["state"])
     timings["rm_train_s"] = time.time() - t
+    cpu["rm_train_s"] = time.process_time() - c
     report["reward"] = {"chosen_step": rres["step"], "history": rres["history"],
                         "test": evaluate_rm(rm, rm_test, tok.pad_id, tok.eos_id)}
     log(f"rm test: {report['reward']['test']}")
 
     # 4. Value model (VAS), initialised from the LM, on the RM's final scores.
-    t = time.time()
+    t, c = time.time(), time.process_time()
     for rows in (rm_train, rm_val, rm_test):
         for r, s in zip(rows, final_scores(rm, rows, tok.pad_id, tok.eos_id)):
             r["reward"] = s
@@ -213,24 +230,28 @@ def main() -> int:
                        eval_every=vc["eval_every"], seed=seed + 3, log=log)
     vm.load_state_dict(vres["state"])
     timings["value_train_s"] = time.time() - t
+    cpu["value_train_s"] = time.process_time() - c
     report["value"] = {"chosen_step": vres["step"], "history": vres["history"],
                        "test": evaluate_value(vm, rm_test, tok.pad_id)}
     log(f"value test: {report['value']['test']}")
 
     # 5. Export.
-    t = time.time()
+    t, c = time.time(), time.process_time()
     ctx = conf["model"]["max_seq_len"]
     parity_ids = (data.encode_prompt(tok, test[0].prompt) + tok.encode(test[0].response))[:12]
     for name, model in (("lm", lm), ("reward", rm), ("value", vm)):
         export(model, tok, tok_dir, os.path.join(args.out, name), ctx, parity_ids)
     timings["export_s"] = time.time() - t
+    cpu["export_s"] = time.process_time() - c
     sizes = {name: os.path.getsize(os.path.join(args.out, name, "model.onnx")) for name in ("lm", "reward", "value")}
     report["onnx_bytes"] = sizes
-    timings["total_s"] = time.time() - t_start
-    report["timings_s"] = {k: round(v, 1) for k, v in timings.items()}
+    timings["total_s"] = sum(v for k, v in timings.items() if v is not None)
+    report["timings_s"] = {k: None if v is None else round(v, 1) for k, v in timings.items()}
+    report["cpu_s"] = {k: None if v is None else round(v, 1) for k, v in cpu.items()}
     with open(os.path.join(args.out, "report.json"), "w") as f:
         json.dump(finite(report), f, indent=2, allow_nan=False)
         f.write("\n")
+    model_card.write(args.out)
     log(f"done in {timings['total_s']:.0f} s; sizes {sizes}")
     return 0
 

@@ -13,7 +13,7 @@ from typing import Callable, Dict, List, Optional
 import torch
 import torch.nn.functional as F
 
-from data import Example, encode_prompt, pad_right
+from data import Example, encode_prompt, length_batches, pad_right
 from sampling import accuracy, sample_many
 
 
@@ -24,16 +24,13 @@ def lm_batches(tok, examples: List[Example], batch: int, rng: random.Random):
         p = encode_prompt(tok, e.prompt)
         r = tok.encode(e.response) + [tok.eos_id]
         enc.append((p + r, len(p)))
-    order = list(range(len(enc)))
-    while True:
-        rng.shuffle(order)
-        for s in range(0, len(order) - batch + 1, batch):
-            chunk = [enc[i] for i in order[s:s + batch]]
-            ids, mask = pad_right([c[0] for c in chunk], tok.pad_id)
-            target_mask = torch.zeros_like(mask)
-            for i, (seq, plen) in enumerate(chunk):
-                target_mask[i, plen - 1:len(seq) - 1] = 1  # position t predicts token t+1
-            yield ids, mask, target_mask
+    for idx in length_batches([len(e[0]) for e in enc], batch, rng):
+        chunk = [enc[i] for i in idx]
+        ids, mask = pad_right([c[0] for c in chunk], tok.pad_id)
+        target_mask = torch.zeros_like(mask)
+        for i, (seq, plen) in enumerate(chunk):
+            target_mask[i, plen - 1:len(seq) - 1] = 1  # position t predicts token t+1
+        yield ids, mask, target_mask
 
 
 def lm_loss(model, ids, mask, target_mask):
@@ -46,7 +43,7 @@ def lm_loss(model, ids, mask, target_mask):
 
 
 def train_lm(model, tok, train: List[Example], val: List[Example], *, steps: int, batch: int, lr: float,
-             warmup: int, eval_every: int, eval_problems: int, max_new: int, seed: int,
+             warmup: int, eval_every: int, eval_from: int, eval_problems: int, max_new: int, seed: int,
              accept: Callable[[float, float], bool], log: Callable[[str], None]) -> Dict:
     """Train until `accept(val_sample_acc, val_greedy_acc)` holds at a checkpoint (or `steps` run out).
 
@@ -70,7 +67,7 @@ def train_lm(model, tok, train: List[Example], val: List[Example], *, steps: int
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        if step % eval_every == 0 or step == steps:
+        if (step >= eval_from and step % eval_every == 0) or step == steps:
             gen = torch.Generator().manual_seed(seed + step)
             s_rows = sample_many(model, tok, val_eval, 1, max_new, 1.0, False, gen)
             g_rows = sample_many(model, tok, val_eval, 1, max_new, 1.0, True, gen)

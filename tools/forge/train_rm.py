@@ -16,7 +16,7 @@ from typing import Callable, Dict, List
 import torch
 import torch.nn.functional as F
 
-from data import pad_right
+from data import length_batches, pad_right
 from metrics import roc_auc
 
 PREFIX_WEIGHT = 0.2
@@ -78,16 +78,14 @@ def train_rm(model, train_rows, val_rows, *, pad_id: int, eos_id: int, steps: in
     rng = random.Random(seed)
     torch.manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    order: List[int] = []
+    seq_len = [len(r["prompt_ids"]) + len(r["response_ids"]) for r in train_rows]
+    batches = length_batches(seq_len, batch, rng)
     best = None
     history = []
     t0 = time.time()
     for step in range(1, steps + 1):
         model.train()
-        if len(order) < batch:
-            order = list(range(len(train_rows)))
-            rng.shuffle(order)
-        idx, order = order[:batch], order[batch:]
+        idx = next(batches)
         loss = rm_loss(model, rm_batch([train_rows[i] for i in idx], pad_id, eos_id))
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -17,7 +17,7 @@ from typing import Callable, Dict, List
 
 import torch
 
-from data import pad_right
+from data import length_batches, pad_right
 from metrics import r_squared
 
 GAMMA = 1.0
@@ -98,14 +98,12 @@ def train_value(model, train_rows, val_rows, *, pad_id: int, steps: int, batch: 
     with torch.no_grad():
         model.output.bias.fill_(sum(r["reward"] for r in train_rows) / len(train_rows))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    order: List[int] = []
+    seq_len = [len(r["prompt_ids"]) + len(r["response_ids"]) for r in train_rows]
+    batches = length_batches(seq_len, batch, rng)
     best, history, t0 = None, [], time.time()
     for step in range(1, steps + 1):
         model.train()
-        if len(order) < batch:
-            order = list(range(len(train_rows)))
-            rng.shuffle(order)
-        idx, order = order[:batch], order[batch:]
+        idx = next(batches)
         loss = value_loss(model, [train_rows[i] for i in idx], pad_id)
         opt.zero_grad(set_to_none=True)
         loss.backward()
