@@ -49,6 +49,17 @@ public class LargeVocabularyTests
     }
 
     [Fact]
+    public void ParallelRowsReportTheLowestBadRow()
+    {
+        const int Rows = 8, Vocab = 20_000;
+        var x = TestInputs.Gaussian(Rows, Vocab, 91);
+        x[5 * Vocab + 3] = float.NaN;
+        x.AsSpan(2 * Vocab, Vocab).Fill(float.NegativeInfinity);
+        var ex = Assert.Throws<ArgumentException>(() => BackendCatalog.Get("cpu").Sample(x, Vocab, new SamplingParameters(), TestInputs.Keys(Rows, 0), new int[Rows]));
+        Assert.Contains("logits row 2 is entirely -Infinity", ex.Message);
+    }
+
+    [Fact]
     public void SampleFrequenciesFollowTheSoftmax()
     {
         const int Vocab = 6, Draws = 60_000;
