@@ -108,15 +108,14 @@ internal static class SimdMassRow
         ulong need = FixedPointMass.NucleusMass(total, pq);
         if (need >= total) return total;
         if (w.Length >= MaxPackedId) return HistogramNucleus(w, need);
-        ulong level = FixedPointMass.One >> 3;
-        while (level > 1 && MassAtLeast(w, level) < need) level = level >> 5 == 0 ? 1 : level >> 5;
-        int count = CountAtLeast(w, level);
-        if (t_keys is null || t_keys.Length < count) t_keys = new ulong[Math.Max(count, 1024)];
-        var keys = t_keys.AsSpan(0, count);
-        Collect(w, level, keys);
+        // Start low enough that one pass usually suffices (the quickselect handles the extra candidates cheaply).
+        ulong level = FixedPointMass.One >> 12;
+        while (level > 1 && MassAtLeast(w, level) < need) level = level >> 7 == 0 ? 1 : level >> 7;
+        if (t_keys is null || t_keys.Length < w.Length) t_keys = new ulong[w.Length]; // room for every token: no counting pass
+        var keys = t_keys.AsSpan(0, Collect(w, level, t_keys));
 
         // keys[0..lo) are known to be kept (mass `before`); the last kept key lies in [lo, hi).
-        int lo = 0, hi = count;
+        int lo = 0, hi = keys.Length;
         ulong before = 0;
         while (hi - lo > 32)
         {
@@ -146,8 +145,8 @@ internal static class SimdMassRow
         return before;
     }
 
-    /// <summary>Packed keys of every mass ≥ <paramref name="level"/>, skipping whole vectors below it.</summary>
-    private static void Collect(ReadOnlySpan<ulong> w, ulong level, Span<ulong> keys)
+    /// <summary>Packed keys of every mass ≥ <paramref name="level"/>, skipping whole vectors below it; returns their count.</summary>
+    private static int Collect(ReadOnlySpan<ulong> w, ulong level, Span<ulong> keys)
     {
         int i = 0, n = 0;
         if (Vector256.IsHardwareAccelerated)
@@ -161,6 +160,7 @@ internal static class SimdMassRow
             }
         }
         for (; i < w.Length; i++) if (w[i] >= level) keys[n++] = OrderKey(w[i], i);
+        return n;
     }
 
     private static ulong MassAtLeast(ReadOnlySpan<ulong> w, ulong level)
@@ -181,23 +181,6 @@ internal static class SimdMassRow
         }
         for (; i < w.Length; i++) if (w[i] >= level) sum += w[i];
         return sum;
-    }
-
-    private static int CountAtLeast(ReadOnlySpan<ulong> w, ulong level)
-    {
-        int i = 0;
-        long count = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var below = Vector256.Create(level - 1);
-            var acc = Vector256<ulong>.Zero;
-            ref ulong start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
-            for (; i + 4 <= w.Length; i += 4)
-                acc -= Vector256.GreaterThan(Vector256.LoadUnsafe(ref start, (nuint)i), below); // all-ones = −1
-            count = (long)Vector256.Sum(acc);
-        }
-        for (; i < w.Length; i++) if (w[i] >= level) count++;
-        return (int)count;
     }
 
     private static void ZeroBelow(Span<ulong> w, ulong level)
