@@ -101,12 +101,29 @@ internal static class GenerateCommand
         return cmd;
     }
 
-    private static JsonObject Describe(DecodeResult r) => new()
+    private static JsonObject Describe(DecodeResult r)
     {
-        ["text"] = r.Text,
-        ["tokens"] = new JsonArray(r.Tokens.Select(t => (JsonNode)t).ToArray()),
-        ["finish_reason"] = r.Finish.ToString(),
-    };
+        var o = new JsonObject
+        {
+            ["text"] = r.Text,
+            ["tokens"] = new JsonArray(r.Tokens.Select(t => (JsonNode)t).ToArray()),
+            ["finish_reason"] = r.Finish.ToString(),
+            ["reward"] = r.Reward,
+        };
+        var t = r.Trace;
+        if (t.AcceptanceRate is double a) o["acceptance_rate"] = a;
+        if (t.LogNormalizer is double z) o["log_normalizer"] = z;
+        if (t.Candidates.Count > 0)
+            o["candidates"] = new JsonArray(t.Candidates.Select(c => (JsonNode)new JsonObject
+            {
+                ["text"] = c.Text,
+                ["reward"] = c.Reward,
+                ["answer"] = c.Answer,
+                ["accepted"] = c.Accepted,
+                ["weight"] = c.Weight,
+            }).ToArray());
+        return o;
+    }
 
     private static JsonObject Stats(ComputeTrace c)
     {
