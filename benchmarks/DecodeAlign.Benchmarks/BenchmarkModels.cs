@@ -29,6 +29,14 @@ internal static class BenchmarkModels
         return _stories = cached;
     }
 
+    /// <summary>A built-in model folder under models/arith (lm, reward or value).</summary>
+    public static string Arith(string name)
+    {
+        var dir = Path.Combine(RepoRoot, "models", "arith", name);
+        if (!Directory.Exists(dir)) throw new InvalidOperationException($"{dir} is missing: the built-in models are trained by tools/forge.");
+        return dir;
+    }
+
     private static string FindRepoRoot()
     {
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })

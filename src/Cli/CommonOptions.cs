@@ -45,12 +45,15 @@ internal sealed class CommonOptions
 
     public ITokenKernels CreateKernels(ParseResult pr) => KernelBackends.Create(ParseBackend(pr.GetValue(Backend)));
 
-    public static KernelBackendKind ParseBackend(string? name) => name?.ToLowerInvariant() switch
+    public static KernelBackendKind ParseBackend(string? name)
     {
-        "auto" => KernelBackendKind.Auto,
-        "cuda" => KernelBackendKind.Cuda,
-        "ilgpu-cpu" => KernelBackendKind.IlgpuCpu,
-        "cpu" => KernelBackendKind.Cpu,
-        var other => throw new CliUsageException($"--backend must be auto, cuda, ilgpu-cpu or cpu (got '{other}')."),
-    };
+        try
+        {
+            return KernelBackends.Parse(name ?? "auto");
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliUsageException($"--backend: {ex.Message}");
+        }
+    }
 }

@@ -11,6 +11,7 @@ public static class Program
     {
         var root = new RootCommand("DecodeAlign: inference-time alignment of language models (best-of-N, ARGS, VAS, QAlign, SMC) on ONNX Runtime.");
         root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ImportLlama2cCommand.Create());
         root.Subcommands.Add(TaskDumpCommand.Create());
         return root;

@@ -12,8 +12,14 @@ public sealed record DecodeTrace
     /// <summary>Fraction of Metropolis–Hastings proposals accepted (QAlign), else null.</summary>
     public double? AcceptanceRate { get; init; }
 
+    /// <summary>QAlign: response tokens each MCMC step's proposals sampled after their cut points, summed over the prompt's chains (entry s − 1 for step s), else null.</summary>
+    public IReadOnlyList<long>? RegeneratedTokens { get; init; }
+
     /// <summary>Compute spent by each model.</summary>
     public required ComputeTrace Compute { get; init; }
+
+    /// <summary>SMC's estimate of log Z (exp of it is unbiased for the normalising constant Z), else null.</summary>
+    public double? LogNormalizer { get; init; }
 }
 
 /// <summary>One candidate response considered by a strategy.</summary>
@@ -22,7 +28,11 @@ public sealed record DecodeTrace
 /// <param name="Reward">Its reward, if scored.</param>
 /// <param name="Answer">The task answer extracted from it, if the strategy votes.</param>
 /// <param name="Accepted">For chain states: whether this proposal was accepted.</param>
-public sealed record CandidateTrace(int[] Tokens, string Text, double? Reward = null, string? Answer = null, bool? Accepted = null);
+public sealed record CandidateTrace(int[] Tokens, string Text, double? Reward = null, string? Answer = null, bool? Accepted = null)
+{
+    /// <summary>For SMC particles: the normalised importance weight at the end (weights of a prompt's particles sum to 1).</summary>
+    public double? Weight { get; init; }
+}
 
 /// <summary>Tokens computed, model calls and time per model.</summary>
 /// <param name="LmTokens">Tokens run through the base LM (prompt and generated, not padding).</param>

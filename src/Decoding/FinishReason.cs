@@ -17,4 +17,7 @@ public enum FinishReason
 
     /// <summary>The caller cancelled; the response holds what was generated until then.</summary>
     Cancelled,
+
+    /// <summary>Early pruning (best-of-N's Speculative Rejection) stopped this candidate before it finished.</summary>
+    Pruned,
 }

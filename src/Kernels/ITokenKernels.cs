@@ -13,6 +13,13 @@ namespace DecodeAlign.Kernels;
 /// Rows containing NaN or +∞, or made only of −∞, are rejected with an <see cref="ArgumentException"/> naming the row.
 /// Ties are always broken by the lowest id (or index).
 /// </para>
+/// <para>
+/// Why this holds on CUDA too (verified here only on ILGPU's CPU accelerator; no GPU was available): decision paths
+/// use only correctly rounded single float operations that no compiler may contract into an FMA (a subtraction
+/// feeding a multiplication, multiplications by host-computed constants, double sums of exact float products),
+/// 32/64-bit integer arithmetic, and no single-precision division or transcendental function. The float-output operations
+/// (softmax, log-softmax, entropy, temperature scaling) use the device's exp/log/division and are only 1e-5 close.
+/// </para>
 /// Not thread-safe: one instance per caller.
 /// </summary>
 public interface ITokenKernels : IDisposable

@@ -52,16 +52,13 @@ internal static class SimdMassRow
                     var v64 = Avx2.ConvertToVector256Int64(half == 0 ? valid.GetLower() : valid.GetUpper());
                     var e64 = Avx2.ConvertToVector256Int64(half == 0 ? exact.GetLower() : exact.GetUpper());
                     var g32 = g64.AsUInt32();
-                    var acc = Vector256.Create(109UL);
-                    acc = Vector256.Create(1419UL) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(16377UL) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(165394UL) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(1431680UL) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(10327387UL) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(59597083UL) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(257941248UL) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(744261118UL) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(1073741824UL) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
+                    var acc = Vector256.Create(FixedPointMass.C6);
+                    acc = Vector256.Create(FixedPointMass.C5) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
+                    acc = Vector256.Create(FixedPointMass.C4) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
+                    acc = Vector256.Create(FixedPointMass.C3) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
+                    acc = Vector256.Create(FixedPointMass.C2) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
+                    acc = Vector256.Create(FixedPointMass.C1) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
+                    acc = Vector256.Create(FixedPointMass.C0) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
                     var poly = Avx2.ShiftRightLogicalVariable(Avx2.ShiftLeftLogical(acc, 10), n64 + Vector256<ulong>.One);
                     var pow = Avx2.ShiftRightLogicalVariable(one, n64);
                     var res = Avx2.BlendVariable(poly, pow, e64.AsUInt64());
@@ -91,14 +88,120 @@ internal static class SimdMassRow
         return 64 + (e - 6) * 32 + (int)((w >> (e - 5)) & 31);
     }
 
+    /// <summary>Sort key ordering (mass desc, id asc) as one ascending ulong: masses are below 2^41, ids below 2^23.</summary>
+    private static ulong OrderKey(ulong w, int id) => ((2 * FixedPointMass.One - 1 - w) << 23) | (uint)id;
+
+    private static ulong MassOfKey(ulong key) => 2 * FixedPointMass.One - 1 - (key >> 23);
+
+    private const int MaxPackedId = 1 << 23;
+
+    [ThreadStatic] private static ulong[]? t_keys;
+
     /// <summary>
     /// Zeroes every mass outside the nucleus: the most massive tokens, in (mass desc, id asc) order, until their sum
-    /// reaches ⌈total · p⌉. Returns the kept mass. Uses one histogram pass and a sort of the crossing bucket only.
+    /// reaches ⌈total · p⌉. Returns the kept mass. A few SIMD passes find a power-of-two level L whose tokens
+    /// (W ≥ L) already hold the nucleus mass; a mass-weighted quickselect over those candidates (packed
+    /// (mass, id) keys, expected linear time) then finds the last kept token without sorting.
     /// </summary>
     public static ulong Nucleus(Span<ulong> w, ulong total, ulong pq)
     {
         ulong need = FixedPointMass.NucleusMass(total, pq);
         if (need >= total) return total;
+        if (w.Length >= MaxPackedId) return HistogramNucleus(w, need);
+        // Start low enough that one pass usually suffices (the quickselect handles the extra candidates cheaply).
+        ulong level = FixedPointMass.One >> 12;
+        while (level > 1 && MassAtLeast(w, level) < need) level = level >> 7 == 0 ? 1 : level >> 7;
+        if (t_keys is null || t_keys.Length < w.Length) t_keys = new ulong[w.Length]; // room for every token: no counting pass
+        var keys = t_keys.AsSpan(0, Collect(w, level, t_keys));
+
+        // keys[0..lo) are known to be kept (mass `before`); the last kept key lies in [lo, hi).
+        int lo = 0, hi = keys.Length;
+        ulong before = 0;
+        while (hi - lo > 32)
+        {
+            ulong x = keys[lo], y = keys[(lo + hi) >> 1], z = keys[hi - 1];
+            ulong pivot = Math.Max(Math.Min(x, y), Math.Min(Math.Max(x, y), z)); // median of three distinct keys
+            int i = lo;
+            ulong mass = 0;
+            for (int j = lo; j < hi; j++)
+            {
+                ulong key = keys[j];
+                if (key < pivot) { keys[j] = keys[i]; keys[i++] = key; mass += MassOfKey(key); }
+            }
+            if (before + mass >= need) hi = i;
+            else { before += mass; lo = i; }
+        }
+        keys[lo..hi].Sort();
+        int last = lo;
+        for (; ; last++)
+        {
+            before += MassOfKey(keys[last]);
+            if (before >= need) break;
+        }
+        ulong lastKey = keys[last], lastMass = MassOfKey(lastKey);
+        ZeroBelow(w, lastMass);
+        foreach (ulong key in keys)
+            if (key > lastKey && MassOfKey(key) == lastMass) w[(int)(key & (MaxPackedId - 1))] = 0; // equal mass, higher id
+        return before;
+    }
+
+    /// <summary>Packed keys of every mass ≥ <paramref name="level"/>, skipping whole vectors below it; returns their count.</summary>
+    private static int Collect(ReadOnlySpan<ulong> w, ulong level, Span<ulong> keys)
+    {
+        int i = 0, n = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var below = Vector256.Create(level - 1);
+            ref ulong start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            for (; i + 4 <= w.Length; i += 4)
+            {
+                if (!Vector256.GreaterThanAny(Vector256.LoadUnsafe(ref start, (nuint)i), below)) continue;
+                for (int j = i; j < i + 4; j++) if (w[j] >= level) keys[n++] = OrderKey(w[j], j);
+            }
+        }
+        for (; i < w.Length; i++) if (w[i] >= level) keys[n++] = OrderKey(w[i], i);
+        return n;
+    }
+
+    private static ulong MassAtLeast(ReadOnlySpan<ulong> w, ulong level)
+    {
+        int i = 0;
+        ulong sum = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var below = Vector256.Create(level - 1);
+            var acc = Vector256<ulong>.Zero;
+            ref ulong start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            for (; i + 4 <= w.Length; i += 4)
+            {
+                var x = Vector256.LoadUnsafe(ref start, (nuint)i);
+                acc += x & Vector256.GreaterThan(x, below);
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < w.Length; i++) if (w[i] >= level) sum += w[i];
+        return sum;
+    }
+
+    private static void ZeroBelow(Span<ulong> w, ulong level)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var below = Vector256.Create(level - 1);
+            ref ulong start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            for (; i + 4 <= w.Length; i += 4)
+            {
+                var x = Vector256.LoadUnsafe(ref start, (nuint)i);
+                (x & Vector256.GreaterThan(x, below)).StoreUnsafe(ref start, (nuint)i);
+            }
+        }
+        for (; i < w.Length; i++) if (w[i] < level) w[i] = 0;
+    }
+
+    /// <summary>Nucleus by a mass histogram over <see cref="Bucket"/> (one pass) and a sort of the crossing bucket only.</summary>
+    private static ulong HistogramNucleus(Span<ulong> w, ulong need)
+    {
         Span<ulong> hist = stackalloc ulong[Buckets];
         hist.Clear();
         foreach (ulong x in w) if (x != 0) hist[Bucket(x)] += x;
@@ -134,12 +237,18 @@ internal static class SimdMassRow
     {
         ulong target = FixedPointMass.Target(random, total), acc = 0;
         int i = 0;
-        const int Block = 256;
-        for (; i + Block <= w.Length; i += Block)
+        const int Block = 64;
+        if (Vector256.IsHardwareAccelerated)
         {
-            ulong s = System.Numerics.Tensors.TensorPrimitives.Sum(w.Slice(i, Block));
-            if (acc + s > target) break;
-            acc += s;
+            ref ulong start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
+            for (; i + Block <= w.Length; i += Block)
+            {
+                var s = Vector256<ulong>.Zero;
+                for (int j = 0; j < Block; j += 4) s += Vector256.LoadUnsafe(ref start, (nuint)(i + j));
+                ulong blockMass = Vector256.Sum(s);
+                if (acc + blockMass > target) break;
+                acc += blockMass;
+            }
         }
         for (; i < w.Length; i++)
         {

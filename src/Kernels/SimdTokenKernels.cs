@@ -12,11 +12,14 @@ namespace DecodeAlign.Kernels;
 /// </summary>
 public sealed class SimdTokenKernels : ITokenKernels
 {
-    private readonly TopKSelector _topK = new();
+    private readonly SimdRowWorkspace _ws = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<SimdRowWorkspace> _pool = [];
     private float[] _row = [];
     private ulong[] _mass = [];
-    private int[] _ids = [];
     private float[] _vals = [];
+
+    /// <summary>Batches with at least this many logits sample their rows in parallel (one workspace per worker).</summary>
+    private const long ParallelThreshold = 1 << 16;
 
     /// <inheritdoc/>
     public KernelBackendKind Kind => KernelBackendKind.Cpu;
@@ -131,7 +134,7 @@ public sealed class SimdTokenKernels : ITokenKernels
         {
             var row = logits.Slice(r * vocab, vocab);
             if (float.IsNaN(TensorPrimitives.Max(row))) throw new ArgumentException($"logits row {r} contains NaN");
-            _topK.Select(row, kk, ids.Slice(r * kk, kk), values.Slice(r * kk, kk));
+            _ws.TopK.Select(row, kk, ids.Slice(r * kk, kk), values.Slice(r * kk, kk));
         }
         return kk;
     }
@@ -168,13 +171,13 @@ public sealed class SimdTokenKernels : ITokenKernels
         int rows = KernelChecks.Rows(logits.Length, vocab);
         KernelChecks.History(history, historyOffsets, rows, vocab);
         for (int r = 0; r < rows; r++)
-            Penalize(logits.Slice(r * vocab, vocab), parameters, history[historyOffsets[r]..historyOffsets[r + 1]]);
+            Penalize(logits.Slice(r * vocab, vocab), parameters, history[historyOffsets[r]..historyOffsets[r + 1]], _ws);
     }
 
     /// <summary>Counts each token with a sort of the (short) history, then applies the shared penalty formula once per distinct token.</summary>
-    private void Penalize(Span<float> row, SamplingParameters p, ReadOnlySpan<int> tokens)
+    private static void Penalize(Span<float> row, SamplingParameters p, ReadOnlySpan<int> tokens, SimdRowWorkspace ws)
     {
-        var sorted = Grow(ref _ids, tokens.Length).AsSpan(0, tokens.Length);
+        var sorted = SimdRowWorkspace.Grow(ref ws.Sorted, tokens.Length);
         tokens.CopyTo(sorted);
         sorted.Sort();
         for (int s = 0; s < sorted.Length;)
@@ -200,36 +203,73 @@ public sealed class SimdTokenKernels : ITokenKernels
         ulong minMass = parameters.MinP > 0f ? FixedPointMass.MinPMass(parameters.MinP) : 0;
         ulong pq = FixedPointMass.TopPQ32(parameters.TopP);
         bool topK = parameters.TopK > 0 && parameters.TopK < vocab;
-        for (int r = 0; r < rows; r++)
+        var errors = new ArgumentException?[rows];
+        unsafe
         {
-            ReadOnlySpan<float> row = logits.Slice(r * vocab, vocab);
-            if (penalize)
+            fixed (float* pLogits = logits)
+            fixed (SampleKey* pKeys = keys)
+            fixed (int* pTokens = tokens, pHistory = history, pOffsets = historyOffsets)
             {
-                var copy = Grow(ref _row, vocab).AsSpan(0, vocab);
-                row.CopyTo(copy);
-                Penalize(copy, parameters, history[historyOffsets[r]..historyOffsets[r + 1]]);
-                row = copy;
+                // Spans cannot enter lambdas; the pinned addresses can, and the buffers stay pinned until Parallel.For returns.
+                nint l = (nint)pLogits, k = (nint)pKeys, t = (nint)pTokens, h = (nint)pHistory, o = (nint)pOffsets;
+                int historyLength = history.Length;
+                void Row(int r, SimdRowWorkspace ws)
+                {
+                    var row = new ReadOnlySpan<float>((float*)l + (long)r * vocab, vocab);
+                    ReadOnlySpan<int> rowHistory = default;
+                    if (penalize)
+                    {
+                        var offs = new ReadOnlySpan<int>((int*)o, rows + 1);
+                        rowHistory = new ReadOnlySpan<int>((int*)h, historyLength)[offs[r]..offs[r + 1]];
+                    }
+                    try
+                    {
+                        ((int*)t)[r] = SampleRow(row, r, parameters, ((SampleKey*)k)[r], penalize, rowHistory, topK, scale, minMass, pq, ws);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        errors[r] = e;
+                    }
+                }
+                if (rows > 1 && (long)rows * vocab >= ParallelThreshold && Environment.ProcessorCount > 1)
+                {
+                    Parallel.For(0, rows, () => _pool.TryTake(out var ws) ? ws : new SimdRowWorkspace(),
+                        (r, _, ws) => { Row(r, ws); return ws; }, ws => _pool.Add(ws));
+                }
+                else
+                {
+                    for (int r = 0; r < rows; r++) Row(r, _ws);
+                }
             }
-            float max = RowMax(row, r);
-            if (parameters.Greedy) { tokens[r] = FirstEqual(row, max); continue; }
-            ulong random = Philox4x32.Next64(parameters.Seed, keys[r].RowId, keys[r].Step, 0);
-            if (!topK)
-            {
-                tokens[r] = DrawRow(row, max, scale, minMass, pq, parameters.TopP < 1f, random);
-                continue;
-            }
-            int k = parameters.TopK;
-            var ids = Grow(ref _ids, Math.Max(k, _ids.Length)).AsSpan(0, k);
-            var vals = Grow(ref _vals, Math.Max(k, _vals.Length)).AsSpan(0, k);
-            _topK.Select(row, k, ids, vals);
-            ids.Sort(vals); // the draw scans candidates by ascending id
-            tokens[r] = ids[DrawRow(vals, max, scale, minMass, pq, parameters.TopP < 1f, random)];
         }
+        foreach (var e in errors) if (e is not null) throw e; // the lowest bad row, as a sequential loop would report
     }
 
-    private int DrawRow(ReadOnlySpan<float> values, float max, float scale, ulong minMass, ulong pq, bool nucleus, ulong random)
+    private static int SampleRow(ReadOnlySpan<float> row, int r, SamplingParameters parameters, SampleKey key, bool penalize, ReadOnlySpan<int> history,
+        bool topK, float scale, ulong minMass, ulong pq, SimdRowWorkspace ws)
     {
-        var w = Grow(ref _mass, values.Length).AsSpan(0, values.Length);
+        if (penalize)
+        {
+            var copy = SimdRowWorkspace.Grow(ref ws.Row, row.Length);
+            row.CopyTo(copy);
+            Penalize(copy, parameters, history, ws);
+            row = copy;
+        }
+        float max = RowMax(row, r);
+        if (parameters.Greedy) return FirstEqual(row, max);
+        ulong random = Philox4x32.Next64(parameters.Seed, key.RowId, key.Step, 0);
+        if (!topK) return DrawRow(row, max, scale, minMass, pq, parameters.TopP < 1f, random, ws);
+        int k = parameters.TopK;
+        var ids = SimdRowWorkspace.Grow(ref ws.Ids, k);
+        var vals = SimdRowWorkspace.Grow(ref ws.Values, k);
+        ws.TopK.Select(row, k, ids, vals);
+        ids.Sort(vals); // the draw scans candidates by ascending id
+        return ids[DrawRow(vals, max, scale, minMass, pq, parameters.TopP < 1f, random, ws)];
+    }
+
+    private static int DrawRow(ReadOnlySpan<float> values, float max, float scale, ulong minMass, ulong pq, bool nucleus, ulong random, SimdRowWorkspace ws)
+    {
+        var w = SimdRowWorkspace.Grow(ref ws.Mass, values.Length);
         ulong total = SimdMassRow.Masses(values, max, scale, minMass, w);
         if (nucleus) total = SimdMassRow.Nucleus(w, total, pq);
         return SimdMassRow.Draw(w, total, random);

@@ -52,6 +52,22 @@ public sealed class GenerateTests
     }
 
     [SharedPythonFact]
+    public void Sampled_tokens_are_identical_on_the_simd_and_ilgpu_backends_and_batch_sizes()
+    {
+        string[] args = ["generate", "--model", ImportedStories.Path, "--prompt", "Lily", "--strategy", "sample", "--max-new-tokens", "24", "--seed", "3",
+            "--temperature", "0.9", "--top-k", "40", "--top-p", "0.9", "--json"];
+        var cpu = Json(CliRunner.Run([.. args, "--backend", "cpu"]));
+        var ilgpu = Json(CliRunner.Run([.. args, "--backend", "ilgpu-cpu"]));
+        Assert.Equal("Cpu", cpu.GetProperty("backend").GetString());
+        Assert.Equal("IlgpuCpu", ilgpu.GetProperty("backend").GetString());
+        Assert.Equal(Ids(cpu.GetProperty("tokens")), Ids(ilgpu.GetProperty("tokens")));
+        var cpu8 = Json(CliRunner.Run([.. args, "--backend", "cpu", "--num-samples", "8"])).GetProperty("samples").EnumerateArray().Select(x => Ids(x.GetProperty("tokens"))).ToArray();
+        var ilgpu8 = Json(CliRunner.Run([.. args, "--backend", "ilgpu-cpu", "--num-samples", "8"])).GetProperty("samples").EnumerateArray().Select(x => Ids(x.GetProperty("tokens"))).ToArray();
+        Assert.Equal(cpu8, ilgpu8);
+        Assert.Equal(Ids(cpu.GetProperty("tokens")), cpu8[0]);
+    }
+
+    [SharedPythonFact]
     public void Stop_strings_end_generation_and_are_removed()
     {
         var json = Json(CliRunner.Run("generate", "--model", ImportedStories.Path, "--strategy", "greedy", "--max-new-tokens", "200", "--stop", "Lily", "--json"));

@@ -29,6 +29,37 @@ public class LargeVocabularyTests
     }
 
     [Fact]
+    public void NucleusWithMassiveTiesMatchesReference()
+    {
+        const int Vocab = 20_000;
+        var k = BackendCatalog.Get("cpu");
+        var x = new float[3 * Vocab];
+        for (int i = 0; i < Vocab; i++) { x[Vocab + i] = i % 3; x[2 * Vocab + i] = MathF.Round(MathF.Sin(i) * 4f) / 2f; } // row 0 flat
+        foreach (float p in new[] { 0.37f, 0.5f, 0.9f, 0.999f })
+        {
+            float[] e = (float[])x.Clone(), a = (float[])x.Clone();
+            BackendCatalog.Reference.MaskTopP(e, Vocab, p);
+            k.MaskTopP(a, Vocab, p);
+            Assert.Equal(e, a);
+            int[] te = new int[3], ta = new int[3];
+            BackendCatalog.Reference.Sample(x, Vocab, new SamplingParameters { Seed = 5, TopP = p }, TestInputs.Keys(3, 2), te);
+            k.Sample(x, Vocab, new SamplingParameters { Seed = 5, TopP = p }, TestInputs.Keys(3, 2), ta);
+            Assert.Equal(te, ta);
+        }
+    }
+
+    [Fact]
+    public void ParallelRowsReportTheLowestBadRow()
+    {
+        const int Rows = 8, Vocab = 20_000;
+        var x = TestInputs.Gaussian(Rows, Vocab, 91);
+        x[5 * Vocab + 3] = float.NaN;
+        x.AsSpan(2 * Vocab, Vocab).Fill(float.NegativeInfinity);
+        var ex = Assert.Throws<ArgumentException>(() => BackendCatalog.Get("cpu").Sample(x, Vocab, new SamplingParameters(), TestInputs.Keys(Rows, 0), new int[Rows]));
+        Assert.Contains("logits row 2 is entirely -Infinity", ex.Message);
+    }
+
+    [Fact]
     public void SampleFrequenciesFollowTheSoftmax()
     {
         const int Vocab = 6, Draws = 60_000;

@@ -177,6 +177,34 @@ public sealed class TinyRandomLlamaTests
     }
 
     [SharedFact]
+    public void Appending_a_scored_candidate_reuses_its_computation_and_cache()
+    {
+        using var s = Model.Value.CreateSession();
+        s.AddRow(Sequence.AsSpan(0, 3));
+        s.AddRow(Sequence.AsSpan(0, 7));
+        s.Forward();
+        s.ForwardCandidates([0, 1], [5, 6, 7, 8, 9, 10]);
+        var calls = s.Telemetry.ModelCalls;
+        s.AppendToAll([6, 10]);
+        var served = s.Forward();
+        Assert.Equal(calls, s.Telemetry.ModelCalls);
+        AssertClose(Uncached([.. Sequence[..3], 6]), served.Row(0), Fp16Tolerance, "row 0 served from its candidate");
+        AssertClose(Uncached([.. Sequence[..7], 10]), served.Row(1), Fp16Tolerance, "row 1 served from its candidate");
+        // The copied key/value slot must be the candidate's: the next real step depends on it.
+        s.AppendToAll([11, 12]);
+        var next = s.Forward();
+        Assert.Equal(calls + 1, s.Telemetry.ModelCalls);
+        AssertClose(Uncached([.. Sequence[..3], 6, 11]), next.Row(0), Fp16Tolerance, "row 0 after the reused slot");
+        AssertClose(Uncached([.. Sequence[..7], 10, 12]), next.Row(1), Fp16Tolerance, "row 1 after the reused slot");
+        // A token that was not a candidate is run by the model.
+        s.ForwardCandidates([0], [1, 2]);
+        s.Append(0, [3]);
+        var before = s.Telemetry.ModelCalls;
+        AssertClose(Uncached([.. Sequence[..3], 6, 11, 3]), s.Forward().Row(0), Fp16Tolerance, "non-candidate token");
+        Assert.Equal(before + 1, s.Telemetry.ModelCalls);
+    }
+
+    [SharedFact]
     public void Prompt_over_the_context_length_is_rejected_with_both_numbers()
     {
         using var s = Model.Value.CreateSession();

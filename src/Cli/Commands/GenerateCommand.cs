@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DecodeAlign.Decoding;
-using DecodeAlign.Decoding.Strategies;
+using DecodeAlign.Models.Rewards;
 using DecodeAlign.Kernels;
 
 namespace DecodeAlign.Cli.Commands;
@@ -15,10 +15,12 @@ internal static class GenerateCommand
         var common = new CommonOptions();
         var model = new Option<string?>("--model") { Description = "Model folder (model.onnx + tokenizer.json). Default: the built-in models/arith/lm." };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text; empty starts from BOS alone.", DefaultValueFactory = _ => "" };
-        var strategy = new Option<string>("--strategy") { Description = "greedy or sample.", DefaultValueFactory = _ => "sample" };
+        var strategies = new StrategyOptions();
+        var reward = new Option<string?>("--reward") { Description = "Reward model folder (default: built-in with the built-in LM)." };
+        var value = new Option<string?>("--value") { Description = "Value model folder (default: built-in with the built-in LM)." };
+        var task = new Option<string?>("--task") { Description = "Task whose answer extractor mv/wmv vote with (default arith with the built-in LM)." };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum tokens to generate.", DefaultValueFactory = _ => 128 };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature (> 0; greedy ignores it).", DefaultValueFactory = _ => 1f };
-        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0 = all).", DefaultValueFactory = _ => 0 };
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass in (0, 1] (1 = off).", DefaultValueFactory = _ => 1f };
         var minP = new Option<float>("--min-p") { Description = "Drop tokens below min-p × the top probability (0 = off).", DefaultValueFactory = _ => 0f };
         var seed = new Option<ulong>("--seed") { Description = "Random seed; the same seed gives the same output on every backend.", DefaultValueFactory = _ => 0UL };
@@ -28,16 +30,17 @@ internal static class GenerateCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object (text, tokens, finish_reason, stats) instead of streaming text." };
         var cmd = new Command("generate", "Generate a continuation of a prompt.")
         {
-            model, prompt, strategy, maxNew, temperature, topK, topP, minP, seed, samples, stop, ignoreEos, json,
+            model, reward, value, task, prompt, maxNew, temperature, topP, minP, seed, samples, stop, ignoreEos, json,
         };
+        strategies.AddTo(cmd);
         common.AddTo(cmd);
         cmd.SetAction((pr, ct) =>
         {
-            var name = pr.GetValue(strategy)!.ToLowerInvariant();
-            if (name is not ("greedy" or "sample")) throw new CliUsageException($"--strategy must be greedy or sample (got '{name}').");
+            var name = pr.GetValue(strategies.Strategy)!.ToLowerInvariant();
+            StrategyFactory.CheckName(name);
             var count = pr.GetValue(samples);
             if (count < 1) throw new CliUsageException($"--num-samples must be >= 1 (got {count}).");
-            var options = new GenerationOptions
+            var generation = new GenerationOptions
             {
                 MaxNewTokens = pr.GetValue(maxNew),
                 StopStrings = pr.GetValue(stop) ?? [],
@@ -45,27 +48,37 @@ internal static class GenerateCommand
                 Sampling = new SamplingParameters
                 {
                     Temperature = name == "greedy" ? 0f : pr.GetValue(temperature),
-                    TopK = pr.GetValue(topK),
                     TopP = pr.GetValue(topP),
                     MinP = pr.GetValue(minP),
                     Seed = pr.GetValue(seed),
                 },
             };
-            if (name == "sample" && !(options.Sampling.Temperature > 0))
-                throw new CliUsageException($"--temperature must be > 0 for sampling (got {options.Sampling.Temperature}); use --strategy greedy for temperature 0.");
-            options.Validate();
+            if (name is not ("greedy" or "args") && !(generation.Sampling.Temperature > 0))
+                throw new CliUsageException($"--temperature must be > 0 for sampling (got {generation.Sampling.Temperature}); use --strategy greedy for temperature 0.");
+            var settings = strategies.Read(pr, generation, temperature: temperature);
+            settings.Generation.Validate();
 
             using var kernels = common.CreateKernels(pr);
-            using var lm = LanguageModel.Load(DefaultModels.ResolveLm(pr.GetValue(model)), common.ModelOptions(pr));
+            var builtin = pr.GetValue(model) is null;
+            using var models = AlignmentModels.Load(pr.GetValue(model), pr.GetValue(reward), pr.GetValue(value), common.ModelOptions(pr),
+                StrategyFactory.NeedsReward(name) || StrategyFactory.NeedsPrefixScorer(name) || settings.PruneAt.Count > 0, StrategyFactory.NeedsValue(name));
+            var taskName = pr.GetValue(task) ?? (builtin ? "arith" : null);
+            var potentials = new Potentials
+            {
+                Reward = models.Reward,
+                PrefixScorer = models.Reward,
+                Values = models.Value is null ? [] : [new WeightedValueModel(models.Value, settings.Beta)],
+                AnswerExtractor = taskName is null ? null : Tasks.TaskRegistry.Get(taskName).ExtractAnswer,
+            };
+            var lm = models.Lm;
             var ids = lm.EncodePrompt(pr.GetValue(prompt)!);
             var asJson = pr.GetValue(json);
-            var streaming = !asJson && count == 1;
-            var decoder = new SamplingStrategy(lm, kernels, options)
-            {
-                OnText = streaming ? (_, text) => { Console.Out.Write(text); Console.Out.Flush(); } : null,
-            };
+            var streaming = !asJson && count == 1 && StrategyFactory.Streams(name);
+            var decoder = StrategyFactory.Create(settings, models, kernels, potentials,
+                streaming ? (_, text) => { Console.Out.Write(text); Console.Out.Flush(); } : null);
             var results = decoder.Decode(Enumerable.Repeat(ids, count).ToArray(), ct);
             var stats = Stats(results[0].Trace.Compute);
+            if (results[0].Reward is double r) stats["reward"] = r;
             if (asJson)
             {
                 var obj = Describe(results[0]);
@@ -80,7 +93,7 @@ internal static class GenerateCommand
             {
                 if (count > 1)
                     for (var i = 0; i < results.Count; i++) Console.Out.WriteLine($"--- sample {i} ---\n{results[i].Text}");
-                else Console.Out.WriteLine();
+                else Console.Out.WriteLine(streaming ? "" : results[0].Text);
                 Console.Error.WriteLine($"[{stats["generated_tokens"]} tokens, {stats["tokens_per_second"]:F1} tok/s, prefill {stats["prefill_ms"]:F1} ms, {stats["per_token_ms"]:F2} ms/token, finish: {results[0].Finish}]");
             }
             return Task.FromResult(results.Any(r => r.Finish == FinishReason.Cancelled) ? CliErrors.Cancelled : 0);
@@ -88,12 +101,29 @@ internal static class GenerateCommand
         return cmd;
     }
 
-    private static JsonObject Describe(DecodeResult r) => new()
+    private static JsonObject Describe(DecodeResult r)
     {
-        ["text"] = r.Text,
-        ["tokens"] = new JsonArray(r.Tokens.Select(t => (JsonNode)t).ToArray()),
-        ["finish_reason"] = r.Finish.ToString(),
-    };
+        var o = new JsonObject
+        {
+            ["text"] = r.Text,
+            ["tokens"] = new JsonArray(r.Tokens.Select(t => (JsonNode)t).ToArray()),
+            ["finish_reason"] = r.Finish.ToString(),
+            ["reward"] = r.Reward,
+        };
+        var t = r.Trace;
+        if (t.AcceptanceRate is double a) o["acceptance_rate"] = a;
+        if (t.LogNormalizer is double z) o["log_normalizer"] = z;
+        if (t.Candidates.Count > 0)
+            o["candidates"] = new JsonArray(t.Candidates.Select(c => (JsonNode)new JsonObject
+            {
+                ["text"] = c.Text,
+                ["reward"] = c.Reward,
+                ["answer"] = c.Answer,
+                ["accepted"] = c.Accepted,
+                ["weight"] = c.Weight,
+            }).ToArray());
+        return o;
+    }
 
     private static JsonObject Stats(ComputeTrace c)
     {

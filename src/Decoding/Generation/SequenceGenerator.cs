@@ -17,31 +17,64 @@ internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kerne
     public Action<int, string>? OnText { get; init; }
 
     /// <summary>
+    /// Called after every step with the number of tokens each unfinished row has generated (rows start together, so
+    /// they share it) and the result index of each session row; returns the session rows to keep (ascending), or null
+    /// to keep all. Rows left out end as <see cref="FinishReason.Pruned"/> (best-of-N's early pruning).
+    /// </summary>
+    public Func<int, IReadOnlyList<int>, int[]?>? AfterStep { get; init; }
+
+    /// <summary>
     /// Generates a response for every row of <paramref name="session"/> (each row's tokens so far are its prompt).
     /// Row r draws with <paramref name="keys"/>[r] = (stable row id, step of its first new token). Finished rows are
     /// dropped from the session, which therefore ends empty or holding the unfinished rows after a cancellation.
+    /// <para>
+    /// With <paramref name="rows"/>, only those session rows are generated (result i is row rows[i]); the others are
+    /// left alone and no row is dropped, so finished rows keep their cache (QAlign keeps chain states and proposals
+    /// side by side). With <paramref name="responseStarts"/>, result i's response starts at token responseStarts[i]
+    /// of its row: the tokens after it are an already generated response prefix, which begins the result's tokens and
+    /// counts towards max new tokens, stop strings, penalties and the key's step (a prefix that already ends the
+    /// response finishes without a model call). Either way, a finished row's last token is not appended to it.
+    /// </para>
     /// </summary>
-    public GeneratedSequence[] Generate(IDecoderSession session, ReadOnlySpan<SampleKey> keys, CancellationToken ct)
+    public GeneratedSequence[] Generate(IDecoderSession session, ReadOnlySpan<SampleKey> keys, CancellationToken ct,
+        IReadOnlyList<int>? rows = null, IReadOnlyList<int>? responseStarts = null)
     {
-        var rows = session.RowCount;
-        if (keys.Length != rows) throw new ArgumentException($"Expected one key per row ({rows}), got {keys.Length}.", nameof(keys));
-        var results = new GeneratedSequence[rows];
-        var watchers = new StopTextWatcher[rows];
-        var budgets = new int[rows];
-        var contextLimited = new bool[rows];
+        var keepRows = rows is not null;
+        var sessionRows = rows?.ToArray() ?? Enumerable.Range(0, session.RowCount).ToArray(); // result index -> session row, when kept
+        var count = sessionRows.Length;
+        if (keys.Length != count) throw new ArgumentException($"Expected one key per generated row ({count}), got {keys.Length}.", nameof(keys));
+        if (responseStarts is not null && responseStarts.Count != count)
+            throw new ArgumentException($"Expected one response start per generated row ({count}), got {responseStarts.Count}.", nameof(responseStarts));
+        var results = new GeneratedSequence[count];
+        var watchers = new StopTextWatcher[count];
+        var budgets = new int[count];
+        var contextLimited = new bool[count];
         var baseKeys = keys.ToArray();
-        for (var r = 0; r < rows; r++)
+        var done = new bool[count];
+        for (var r = 0; r < count; r++)
         {
             results[r] = new GeneratedSequence();
-            var prompt = session.GetTokens(r);
+            var tokens = session.GetTokens(sessionRows[r]);
+            var start = responseStarts?[r] ?? tokens.Length;
+            if ((uint)start > (uint)tokens.Length) throw new ArgumentOutOfRangeException(nameof(responseStarts), $"Response start {start} is outside row {sessionRows[r]} ({tokens.Length} tokens).");
+            var prompt = tokens[..start];
             watchers[r] = new StopTextWatcher(model.Tokenizer, prompt, options.StopStrings);
             var room = model.Lm.Info.ContextLength - prompt.Length;
-            if (room < 1) throw new ContextLengthExceededException(prompt.Length + 1, model.Lm.Info.ContextLength, $"row {r} plus one generated token");
+            if (room < 1) throw new ContextLengthExceededException(prompt.Length + 1, model.Lm.Info.ContextLength, $"row {sessionRows[r]} plus one generated token");
             budgets[r] = Math.Min(options.MaxNewTokens, room);
             contextLimited[r] = room < options.MaxNewTokens;
+            // A response prefix is replayed through the same stopping rules, so it ends exactly where sampling it would have.
+            foreach (var token in tokens[start..])
+            {
+                if (done[r]) throw new ArgumentException($"Row {sessionRows[r]} continues past the end of its response prefix.", nameof(responseStarts));
+                results[r].Tokens.Add(token);
+                if (watchers[r].Push(token)) { Finish(r, FinishReason.StopString); done[r] = true; }
+                else if (results[r].Tokens.Count >= budgets[r]) { Finish(r, contextLimited[r] ? FinishReason.ContextLength : FinishReason.MaxTokens); done[r] = true; }
+            }
         }
 
-        var live = Enumerable.Range(0, rows).ToList(); // live[i] = result index of session row i
+        var live = Enumerable.Range(0, count).Where(r => !done[r]).ToList(); // live[i] = result index of unfinished row i (session row i when rows are dropped)
+        if (!keepRows && live.Count < count) session.Select(live.ToArray());
         var eos = options.IgnoreEos ? [] : model.EosTokenIds.ToHashSet();
         var vocab = model.Lm.Info.VocabSize;
         var sampling = options.Sampling;
@@ -65,16 +98,17 @@ internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kerne
             for (var i = 0; i < live.Count; i++)
                 sampleKeys[i] = baseKeys[live[i]] with { Step = baseKeys[live[i]].Step + results[live[i]].Tokens.Count };
             var next = new int[live.Count];
+            var rowLogits = keepRows ? GatherLive(logits) : logits.Values.Span;
             if (usePenalties)
             {
                 var offsets = new int[live.Count + 1];
                 for (var i = 0; i < live.Count; i++) offsets[i + 1] = offsets[i] + results[live[i]].Tokens.Count;
                 var history = live.SelectMany(i => results[i].Tokens).ToArray();
-                kernels.Sample(logits.Values.Span, vocab, sampling, sampleKeys, next, history, offsets);
+                kernels.Sample(rowLogits, vocab, sampling, sampleKeys, next, history, offsets);
             }
             else
             {
-                kernels.Sample(logits.Values.Span, vocab, sampling, sampleKeys, next);
+                kernels.Sample(rowLogits, vocab, sampling, sampleKeys, next);
             }
 
             var keep = new List<int>(live.Count);
@@ -99,16 +133,39 @@ internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kerne
                     Finish(r, contextLimited[r] ? FinishReason.ContextLength : FinishReason.MaxTokens);
                     continue;
                 }
-                session.Append(i, [token]);
+                session.Append(keepRows ? sessionRows[r] : i, [token]);
                 keep.Add(i);
             }
-            if (keep.Count < live.Count)
+            if (keepRows)
+            {
+                live = keep.Select(i => live[i]).ToList();
+            }
+            else if (keep.Count < live.Count)
             {
                 session.Select(keep.ToArray());
                 live = keep.Select(i => live[i]).ToList();
             }
+            if (AfterStep is not null && live.Count > 0 && AfterStep(results[live[0]].Tokens.Count, live) is { } kept)
+            {
+                var keptSet = kept.ToHashSet();
+                for (var i = 0; i < live.Count; i++)
+                {
+                    if (keptSet.Contains(i)) continue;
+                    results[live[i]].Finish = FinishReason.Pruned;
+                    results[live[i]].Text = watchers[live[i]].Text;
+                }
+                session.Select(kept);
+                live = kept.Select(i => live[i]).ToList();
+            }
         }
         return results;
+
+        ReadOnlySpan<float> GatherLive(RowOutputs all)
+        {
+            var gathered = new float[live.Count * vocab];
+            for (var i = 0; i < live.Count; i++) all.Row(sessionRows[live[i]]).CopyTo(gathered.AsSpan(i * vocab, vocab));
+            return gathered;
+        }
 
         void Finish(int r, FinishReason reason)
         {

@@ -19,6 +19,20 @@ internal sealed class DecoderSession : IDecoderSession
     private List<RowState> _rows = [];
     private float[] _outputs = [];
     private float[] _candidateOutputs = [];
+    private CandidateMemo? _memo;
+
+    /// <summary>
+    /// The last candidate call: which rows were extended by which tokens, at which cache state. When every pending row
+    /// then appends exactly one of its scored candidates (ARGS appends the chosen one), the next forward copies the
+    /// candidate's key/value slot and output instead of running the model again.
+    /// </summary>
+    /// <param name="Rows">Session rows that were extended.</param>
+    /// <param name="Offsets">Where each row's k candidates start in the candidate batch.</param>
+    /// <param name="Candidates">The candidate tokens, row by row.</param>
+    /// <param name="K">Candidates per row.</param>
+    /// <param name="Slots">Cache slots when the candidates ran (the memo is stale once that changes).</param>
+    /// <param name="Cached">Each row's cached token count when the candidates ran.</param>
+    private sealed record CandidateMemo(int[] Rows, int[] Offsets, int[] Candidates, int K, int Slots, int[] Cached);
     private readonly PinnedBuffer _ids = new(), _mask = new(), _positions = new(), _out = new();
     private readonly PinnedBuffer[] _tmpPastK, _tmpPastV, _tmpPresentK, _tmpPresentV;
     private readonly string[] _inputNames, _outputNames;
@@ -64,6 +78,7 @@ internal sealed class DecoderSession : IDecoderSession
     {
         CheckTokens(tokens, tokens.Length, "prompt");
         var sources = Enumerable.Range(0, _rows.Count).Append(-1).ToArray();
+        _memo = null;
         _cache.Gather(sources);
         Array.Resize(ref _outputs, (_rows.Count + 1) * _l.OutputWidth);
         _rows.Add(new RowState { Tokens = [.. tokens] });
@@ -91,6 +106,7 @@ internal sealed class DecoderSession : IDecoderSession
         foreach (var s in sourceRows)
             if ((uint)s >= (uint)_rows.Count)
                 throw new ArgumentOutOfRangeException(nameof(sourceRows), $"Row {s} does not exist (the session has {_rows.Count} rows).");
+        _memo = RemapMemo(_memo, sourceRows);
         _cache.Gather(sourceRows);
         var w = _l.OutputWidth;
         var outputs = new float[sourceRows.Length * w];
@@ -116,6 +132,7 @@ internal sealed class DecoderSession : IDecoderSession
             r.OutputValid = length == r.Cached && r.OutputValid;
             return;
         }
+        _memo = null;
         // The output at the new last token was never kept, so that token is re-run: the cache keeps one token fewer.
         r.Cached = Math.Max(length - 1, 0);
         r.OutputValid = false;
@@ -133,7 +150,7 @@ internal sealed class DecoderSession : IDecoderSession
             if (!r.OutputValid && r.Pending == 0) throw new InvalidOperationException($"Row {i} has no output and nothing pending.");
             chunk = Math.Max(chunk, r.Pending);
         }
-        if (chunk > 0) RunPending(chunk, cancellationToken);
+        if (chunk > 0 && !TryCommitCandidates()) RunPending(chunk, cancellationToken);
         return new RowOutputs(_outputs, _rows.Count, _l.OutputWidth);
     }
 
@@ -174,7 +191,55 @@ internal sealed class DecoderSession : IDecoderSession
         if (_candidateOutputs.Length < batch * _l.OutputWidth) _candidateOutputs = new float[batch * _l.OutputWidth];
         var real = Enumerable.Repeat(1, batch).ToArray();
         Execute(batch, 1, slots, _tmpPastK, _tmpPastV, _tmpPresentK, _tmpPresentV, real, _candidateOutputs, cancellationToken);
+        _memo = new CandidateMemo(rows.ToArray(), Enumerable.Range(0, rows.Length).Select(i => i * k).ToArray(), candidates.ToArray(), k, slots,
+            rows.ToArray().Select(r => _rows[r].Cached).ToArray());
         return new RowOutputs(_candidateOutputs.AsMemory(0, batch * _l.OutputWidth), batch, _l.OutputWidth);
+    }
+
+    /// <summary>Carries the candidate memo through a Select, so dropping finished rows keeps the reuse for the others.</summary>
+    private static CandidateMemo? RemapMemo(CandidateMemo? memo, ReadOnlySpan<int> sourceRows)
+    {
+        if (memo is null) return null;
+        List<int> rows = [], offsets = [], cached = [];
+        for (var i = 0; i < sourceRows.Length; i++)
+        {
+            var e = Array.IndexOf(memo.Rows, sourceRows[i]);
+            if (e < 0) continue;
+            rows.Add(i);
+            offsets.Add(memo.Offsets[e]);
+            cached.Add(memo.Cached[e]);
+        }
+        return memo with { Rows = [.. rows], Offsets = [.. offsets], Cached = [.. cached] };
+    }
+
+    /// <summary>Serves the pending tokens from the last candidate call when each is one of its row's scored candidates.</summary>
+    private bool TryCommitCandidates()
+    {
+        var memo = _memo;
+        _memo = null;
+        if (memo is null || memo.Slots != _cache.Slots) return false;
+        var sources = new int[_rows.Count];
+        for (var r = 0; r < _rows.Count; r++)
+        {
+            var row = _rows[r];
+            sources[r] = -1;
+            if (row.Pending == 0) continue;
+            var i = Array.IndexOf(memo.Rows, r);
+            if (row.Pending != 1 || i < 0 || memo.Cached[i] != row.Cached) return false;
+            var j = Array.IndexOf(memo.Candidates, row.Tokens[^1], memo.Offsets[i], memo.K);
+            if (j < 0) return false;
+            sources[r] = j;
+        }
+        _cache.AppendSlot(_tmpPresentK, _tmpPresentV, memo.Slots + 1, memo.Slots, sources);
+        var w = _l.OutputWidth;
+        for (var r = 0; r < _rows.Count; r++)
+        {
+            if (sources[r] < 0) continue;
+            _candidateOutputs.AsSpan(sources[r] * w, w).CopyTo(_outputs.AsSpan(r * w));
+            _rows[r].Cached++;
+            _rows[r].OutputValid = true;
+        }
+        return true;
     }
 
     /// <summary>

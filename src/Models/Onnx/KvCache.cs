@@ -89,7 +89,7 @@ internal sealed class KvCache
         }
     }
 
-    /// <summary>Copies rows <paramref name="sources"/> into <paramref name="target"/> buffers (one per layer), for a temporary batch.</summary>
+    /// <summary>Copies rows <paramref name="sources"/> into the target buffers (one per layer), for a temporary batch.</summary>
     public void GatherTo(ReadOnlySpan<int> sources, PinnedBuffer[] targetKeys, PinnedBuffer[] targetValues)
     {
         var rowBytes = _heads * Slots * _vectorBytes;
@@ -98,6 +98,42 @@ internal sealed class KvCache
             GatherInto(_keys[l], targetKeys[l], sources, rowBytes);
             GatherInto(_values[l], targetValues[l], sources, rowBytes);
         }
+    }
+
+    /// <summary>
+    /// Appends one slot to every row without running the model: row r's new key and value are slot
+    /// <paramref name="sourceSlot"/> of row <paramref name="sourceRows"/>[r] in per-layer buffers laid out
+    /// [rows, kv_heads, <paramref name="sourceSlots"/>, head_size]; −1 leaves the slot empty and masked out.
+    /// </summary>
+    public void AppendSlot(PinnedBuffer[] sourceKeys, PinnedBuffer[] sourceValues, int sourceSlots, int sourceSlot, ReadOnlySpan<int> sourceRows)
+    {
+        var newSlots = Slots + 1;
+        for (var l = 0; l < _layers; l++)
+        {
+            AppendInto(_keys[l], _spareKeys[l], sourceKeys[l], sourceSlots, sourceSlot, sourceRows, newSlots);
+            AppendInto(_values[l], _spareValues[l], sourceValues[l], sourceSlots, sourceSlot, sourceRows, newSlots);
+        }
+        var mask = new byte[Rows * newSlots];
+        for (var r = 0; r < Rows; r++)
+        {
+            MaskRow(r).CopyTo(mask.AsSpan(r * newSlots));
+            mask[r * newSlots + Slots] = (byte)(sourceRows[r] >= 0 ? 1 : 0);
+        }
+        CommitStep(1, mask);
+    }
+
+    private void AppendInto(PinnedBuffer from, PinnedBuffer to, PinnedBuffer source, int sourceSlots, int sourceSlot, ReadOnlySpan<int> sourceRows, int newSlots)
+    {
+        to.EnsureCapacity(LayerBytes(Rows, newSlots));
+        for (var r = 0; r < Rows; r++)
+            for (var h = 0; h < _heads; h++)
+            {
+                long old = ((long)r * _heads + h) * Slots * _vectorBytes, dst = ((long)r * _heads + h) * newSlots * _vectorBytes;
+                from.Bytes(old, Slots * _vectorBytes).CopyTo(to.Bytes(dst, Slots * _vectorBytes));
+                var slot = to.Bytes(dst + Slots * _vectorBytes, _vectorBytes);
+                if (sourceRows[r] < 0) slot.Clear();
+                else source.Bytes((((long)sourceRows[r] * _heads + h) * sourceSlots + sourceSlot) * _vectorBytes, _vectorBytes).CopyTo(slot);
+            }
     }
 
     /// <summary>Masks out every cached slot of a row after its first <paramref name="keep"/> valid ones.</summary>

@@ -92,6 +92,7 @@ public sealed class ArithTask : IEvalTask
     // Draws an operation that keeps the count a non-negative integer: removals need at least 2 objects, shares an exact division.
     private static (Op Op, int Amount) PickOperation(ref CounterRng rng, int x)
     {
+        Span<int> divisors = stackalloc int[4];
         while (true)
         {
             var op = rng.Pick(AllOps);
@@ -102,7 +103,6 @@ public sealed class ArithTask : IEvalTask
                 case Op.Lose or Op.Give when x >= 2:
                     return (op, rng.Next(2, Math.Min(x, MaxAmount)));
                 case Op.Share:
-                    Span<int> divisors = stackalloc int[4];
                     var count = 0;
                     for (var k = 2; k <= 5; k++) if (x >= k && x % k == 0) divisors[count++] = k;
                     if (count > 0) return (op, divisors[rng.Next(0, count - 1)]);

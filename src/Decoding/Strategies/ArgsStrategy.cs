@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Kernels;
+using DecodeAlign.Models;
+
+namespace DecodeAlign.Decoding.Strategies;
+
+/// <summary>
+/// ARGS, reward-guided search (Khanov et al. 2024, "ARGS: Alignment as Reward-Guided Search"): at step t the k tokens
+/// V_k with the highest base logits are scored s(v) = logit(v) + w·R([x, y&lt;t, v]) with the prefix scorer R, and
+/// y_t = argmax_{v ∈ V_k} s(v) (greedy, τ = 0) or y_t ~ softmax(s / τ) over V_k (τ &gt; 0); tokens outside V_k are never
+/// chosen. All prompts advance as one batch; per step one LM call and one scorer call for all k candidates of all rows
+/// (<see cref="IDecoderSession.ForwardCandidates"/>, reusing the scorer's KV cache, which follows the chosen tokens).
+/// From <see cref="GenerationOptions.Sampling"/> only the seed is used. A result's reward is R of its whole response
+/// (null for an empty one).
+/// </summary>
+public sealed class ArgsStrategy : IDecodingStrategy
+{
+    private readonly LanguageModel _model;
+    private readonly ITokenKernels _kernels;
+    private readonly GenerationOptions _generation;
+    private readonly Potentials _potentials;
+    private readonly ArgsOptions _options;
+
+    /// <summary>Creates the strategy; throws <see cref="ArgumentException"/> for invalid options or a missing or mismatched prefix scorer, before any model runs.</summary>
+    public ArgsStrategy(LanguageModel model, ITokenKernels kernels, GenerationOptions generation, Potentials potentials, ArgsOptions options)
+    {
+        generation.Validate();
+        options.Validate(model.Lm.Info.VocabSize);
+        var scorer = potentials.PrefixScorer ?? throw new ArgumentException("strategy 'args' needs a prefix scorer (Potentials.PrefixScorer)");
+        GuideChecks.SameTokenSpace("args", "prefix scorer", scorer.Info, model.Lm.Info, DecoderOutputKind.Scores);
+        _model = model;
+        _kernels = kernels;
+        _generation = generation;
+        _potentials = potentials;
+        _options = options;
+    }
+
+    /// <inheritdoc />
+    public string Name => "args";
+
+    /// <summary>Receives (prompt index, text) as each response's text becomes final, for streaming to a console.</summary>
+    public Action<int, string>? OnText { get; init; }
+
+    /// <summary>Decodes every prompt; prompt i draws with row id i, so its response does not depend on the batch it runs in.</summary>
+    public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
+    {
+        var wall = Stopwatch.StartNew();
+        using var lm = _model.Lm.CreateSession();
+        using var scorer = _potentials.PrefixScorer!.CreateSession();
+        foreach (var p in prompts)
+        {
+            lm.AddRow(p);
+            scorer.AddRow(p);
+        }
+        var keys = Enumerable.Range(0, prompts.Count).Select(i => new SampleKey(i, 0)).ToArray();
+        var vocab = _model.Lm.Info.VocabSize;
+        var k = _options.TopK;
+        float[] weights = [_options.Weight];
+        var seed = _generation.Sampling.Seed;
+        var generator = new GuidedTokenGenerator(_model, _generation) { OnText = OnText };
+        var generated = generator.Generate(lm, [scorer], keys, Choose, out var rewards, cancellationToken);
+        wall.Stop();
+        var compute = GuidedCompute.Trace(lm, [scorer], generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
+        return generated.Select((g, i) => new DecodeResult([.. g.Tokens], g.Text, g.Finish, rewards[i],
+            new DecodeTrace { Strategy = Name, Compute = compute })).ToArray();
+
+        void Choose(RowOutputs logits, ReadOnlySpan<SampleKey> stepKeys, Span<int> tokens, Span<float> scores, CancellationToken ct)
+        {
+            var n = logits.Rows;
+            var ids = new int[n * k];
+            var baseLogits = new float[n * k];
+            _kernels.TopK(logits.Values.Span, vocab, k, ids, baseLogits);
+            var rows = Enumerable.Range(0, n).ToArray();
+            // Width 1: the n·k candidate rewards are contiguous, ordered like ids.
+            var candidateRewards = scorer.ForwardCandidates(rows, ids, ct).Values.Span;
+            var fused = new float[n * k];
+            _kernels.FuseCandidates(baseLogits, k, candidateRewards, weights, FusionMode.Raw, fused);
+            var chosen = new int[n];
+            _kernels.SelectCandidates(fused, k, _options.Temperature, seed, stepKeys, chosen);
+            for (var i = 0; i < n; i++)
+            {
+                tokens[i] = ids[i * k + chosen[i]];
+                scores[i] = candidateRewards[i * k + chosen[i]];
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Kernels;
+using DecodeAlign.Models;
+
+namespace DecodeAlign.Decoding.Strategies;
+
+/// <summary>
+/// Blockwise controlled decoding (Mudgal et al. 2024, "Controlled Decoding from Language Models", blockwise best-of-K):
+/// from the response so far y, sample K continuations z_1 … z_K of M tokens from the LM (with the sampling options of
+/// <see cref="GenerationOptions.Sampling"/>), keep z* = argmax_j R([x, y, z_j]) by the prefix scorer R (lowest j on
+/// ties), append it and repeat until the kept block ends the response (EOS, a stop string or the token budget).
+/// All rows of all prompts advance as one batch: the K continuations are forks of the row's LM and scorer caches,
+/// sampled with one LM call per token, and all continuations of all rows are scored by one scorer call per block.
+/// The trace lists every continuation (the response up to its end, its reward, and whether it was kept);
+/// a result's reward is R of its whole response.
+/// </summary>
+public sealed class ControlledDecodingStrategy : IDecodingStrategy
+{
+    private readonly LanguageModel _model;
+    private readonly ITokenKernels _kernels;
+    private readonly GenerationOptions _generation;
+    private readonly Potentials _potentials;
+    private readonly ControlledDecodingOptions _options;
+
+    /// <summary>Creates the strategy; throws <see cref="ArgumentException"/> for invalid options or a missing or mismatched prefix scorer, before any model runs.</summary>
+    public ControlledDecodingStrategy(LanguageModel model, ITokenKernels kernels, GenerationOptions generation, Potentials potentials, ControlledDecodingOptions options)
+    {
+        generation.Validate();
+        options.Validate();
+        var scorer = potentials.PrefixScorer ?? throw new ArgumentException("strategy 'blockwise' needs a prefix scorer (Potentials.PrefixScorer)");
+        GuideChecks.SameTokenSpace("blockwise", "prefix scorer", scorer.Info, model.Lm.Info, DecoderOutputKind.Scores);
+        _model = model;
+        _kernels = kernels;
+        _generation = generation;
+        _potentials = potentials;
+        _options = options;
+    }
+
+    /// <inheritdoc />
+    public string Name => "blockwise";
+
+    /// <summary>Receives (prompt index, text) as each response's text becomes final (a kept block at a time), for streaming to a console.</summary>
+    public Action<int, string>? OnText { get; init; }
+
+    /// <summary>
+    /// Decodes every prompt; continuation j of prompt i draws with row id i·K + j and step = its token's index in
+    /// the response, so a prompt's response does not depend on the batch it runs in.
+    /// </summary>
+    public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
+    {
+        var wall = Stopwatch.StartNew();
+        using var lm = _model.Lm.CreateSession();
+        using var scorer = _potentials.PrefixScorer!.CreateSession();
+        foreach (var p in prompts)
+        {
+            lm.AddRow(p);
+            scorer.AddRow(p);
+        }
+        var rows = new RowState[prompts.Count];
+        var context = Math.Min(lm.Info.ContextLength, scorer.Info.ContextLength);
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var room = context - prompts[r].Length;
+            if (room < 1) throw new ContextLengthExceededException(prompts[r].Length + 1, context, $"row {r} plus one generated token");
+            rows[r] = new RowState(prompts[r], new StopTextWatcher(_model.Tokenizer, prompts[r], _generation.StopStrings),
+                Math.Min(_generation.MaxNewTokens, room), room < _generation.MaxNewTokens);
+        }
+
+        var live = Enumerable.Range(0, rows.Length).ToList(); // live[i] = prompt index of session row i
+        var prefill = TimeSpan.Zero;
+        long generatedTokens = 0;
+        var buffer = Array.Empty<float>();
+        while (live.Count > 0)
+        {
+            Block block;
+            try
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var first = lm.Telemetry.ModelCalls;
+                var logits = lm.Forward(cancellationToken);
+                if (first == 0 && lm.Telemetry.ModelCalls > 0) prefill = lm.Telemetry.LastStep.WallTime;
+                block = RunBlock(lm, scorer, rows, live, logits, ref buffer, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                foreach (var r in live) Finish(r, rows[r], FinishReason.Cancelled);
+                break;
+            }
+            generatedTokens += block.Tokens.Sum(t => t.Count);
+            live = KeepWinners(lm, scorer, rows, live, block);
+        }
+        wall.Stop();
+        var compute = GuidedCompute.Trace(lm, [scorer], generatedTokens, wall.Elapsed, prefill);
+        return rows.Select(s => new DecodeResult([.. s.Response], s.Watcher.Text, s.Finish, s.Reward,
+            new DecodeTrace { Strategy = Name, Candidates = s.Trace, Compute = compute })).ToArray();
+    }
+
+    /// <summary>
+    /// Samples K continuations of up to M tokens for every live row, starting from the rows' next-token
+    /// <paramref name="logits"/>, and scores each at its end. On return the LM session holds the continuations that
+    /// are still open (in <see cref="Block.Open"/> order) and the scorer session all n·K continuations.
+    /// <paramref name="buffer"/> is reused across blocks for the forked first-step logits.
+    /// </summary>
+    private Block RunBlock(IDecoderSession lm, IDecoderSession scorer, RowState[] rows, List<int> live, RowOutputs logits, ref float[] buffer, CancellationToken ct)
+    {
+        int n = live.Count, K = _options.Candidates, vocab = _model.Lm.Info.VocabSize;
+        var eos = _generation.IgnoreEos ? [] : _model.EosTokenIds.ToHashSet();
+        var stops = _generation.StopStrings.Count > 0;
+        var tokens = new List<int>[n * K];
+        var done = new FinishReason?[n * K];
+        var watchers = new StopTextWatcher?[n * K];
+        for (var c = 0; c < n * K; c++)
+        {
+            tokens[c] = [];
+            if (!stops) continue;
+            var row = rows[live[c / K]];
+            watchers[c] = new StopTextWatcher(_model.Tokenizer, row.Prompt, _generation.StopStrings);
+            foreach (var t in row.Response) watchers[c]!.Push(t);
+        }
+
+        // The block's first token of every continuation comes from the row's own logits: fork after the call,
+        // so the K continuations share the row's cache instead of each recomputing it.
+        var forks = new int[n * K];
+        for (var c = 0; c < forks.Length; c++) forks[c] = c / K;
+        if (scorer.Telemetry.ModelCalls == 0) scorer.Forward(ct); // runs the prompts once, before forking
+        if (buffer.Length < n * K * vocab) buffer = new float[n * K * vocab];
+        var firstLogits = buffer.AsSpan(0, n * K * vocab);
+        for (var c = 0; c < forks.Length; c++) logits.Row(forks[c]).CopyTo(firstLogits.Slice(c * vocab, vocab));
+        lm.Select(forks);
+        scorer.Select(forks);
+
+        var open = Enumerable.Range(0, n * K).ToList(); // open[i] = continuation of LM session row i
+        var next = Draw(firstLogits, open);
+        for (var m = 0; ; m++)
+        {
+            var still = new List<int>(open.Count);
+            for (var i = 0; i < open.Count; i++)
+            {
+                var c = open[i];
+                var row = rows[live[c / K]];
+                var token = next[i];
+                if (eos.Contains(token)) { done[c] = FinishReason.EndOfSequence; continue; }
+                tokens[c].Add(token);
+                if (watchers[c]?.Push(token) == true) { done[c] = FinishReason.StopString; continue; }
+                if (row.Response.Count + tokens[c].Count >= row.Budget)
+                {
+                    done[c] = row.ContextLimited ? FinishReason.ContextLength : FinishReason.MaxTokens;
+                    continue;
+                }
+                lm.Append(i, [token]);
+                still.Add(i);
+            }
+            if (still.Count < open.Count)
+            {
+                lm.Select(still.ToArray());
+                open = still.Select(i => open[i]).ToList();
+            }
+            if (m + 1 >= _options.BlockSize || open.Count == 0) break;
+            next = Draw(lm.Forward(ct).Values.Span, open);
+        }
+
+        for (var c = 0; c < n * K; c++)
+            if (tokens[c].Count > 0) scorer.Append(c, tokens[c].ToArray());
+        var scores = scorer.Forward(ct).Values.ToArray(); // width 1: one reward per continuation
+        var offsets = Enumerable.Range(0, n + 1).Select(i => i * K).ToArray();
+        var winners = new int[n];
+        _kernels.GroupArgmax(scores, offsets, winners);
+        return new Block(tokens, done, scores, winners, open);
+
+        int[] Draw(ReadOnlySpan<float> rowLogits, List<int> continuations)
+        {
+            var keys = new SampleKey[continuations.Count];
+            for (var i = 0; i < keys.Length; i++)
+            {
+                var c = continuations[i];
+                keys[i] = new SampleKey((long)live[c / K] * K + c % K, rows[live[c / K]].Response.Count + tokens[c].Count);
+            }
+            var drawn = new int[keys.Length];
+            var sampling = _generation.Sampling;
+            if (sampling.HasPenalties && sampling.Temperature > 0)
+            {
+                var history = new List<int>();
+                var historyOffsets = new int[keys.Length + 1];
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    var c = continuations[i];
+                    history.AddRange(rows[live[c / K]].Response);
+                    history.AddRange(tokens[c]);
+                    historyOffsets[i + 1] = history.Count;
+                }
+                _kernels.Sample(rowLogits, vocab, sampling, keys, drawn, history.ToArray(), historyOffsets);
+            }
+            else
+            {
+                _kernels.Sample(rowLogits, vocab, sampling, keys, drawn);
+            }
+            return drawn;
+        }
+    }
+
+    /// <summary>Appends each row's best continuation, records the block in the trace, and keeps the rows that go on in both sessions.</summary>
+    private List<int> KeepWinners(IDecoderSession lm, IDecoderSession scorer, RowState[] rows, List<int> live, Block block)
+    {
+        var K = _options.Candidates;
+        var lmRowOf = new Dictionary<int, int>();
+        for (var i = 0; i < block.Open.Count; i++) lmRowOf[block.Open[i]] = i;
+        var keepLm = new List<int>();
+        var keepScorer = new List<int>();
+        var kept = new List<int>();
+        for (var i = 0; i < live.Count; i++)
+        {
+            var row = rows[live[i]];
+            var winner = block.Winners[i];
+            for (var c = i * K; c < (i + 1) * K; c++)
+            {
+                int[] full = [.. row.Response, .. block.Tokens[c]];
+                row.Trace.Add(new CandidateTrace(full, _model.Tokenizer.Decode(full), block.Scores[c], Accepted: c == winner));
+            }
+            row.Response.AddRange(block.Tokens[winner]);
+            row.Reward = block.Scores[winner];
+            foreach (var t in block.Tokens[winner]) row.Watcher.Push(t);
+            if (block.Done[winner] is FinishReason reason)
+            {
+                Finish(live[i], row, reason);
+                continue;
+            }
+            Release(live[i], row, final: false);
+            keepLm.Add(lmRowOf[winner]);
+            keepScorer.Add(winner);
+            kept.Add(live[i]);
+        }
+        lm.Select(keepLm.ToArray());
+        scorer.Select(keepScorer.ToArray());
+        return kept;
+    }
+
+    private void Finish(int prompt, RowState row, FinishReason reason)
+    {
+        if (reason != FinishReason.StopString && row.Watcher.Flush()) reason = FinishReason.StopString;
+        row.Finish = reason;
+        Release(prompt, row, final: true);
+    }
+
+    private void Release(int prompt, RowState row, bool final)
+    {
+        if (OnText is null) return;
+        var delta = row.Watcher.TakeReleasable(final);
+        if (delta.Length > 0) OnText(prompt, delta);
+    }
+
+    /// <summary>One prompt's response so far, its stop-string watcher, token budget and trace.</summary>
+    private sealed class RowState(int[] prompt, StopTextWatcher watcher, int budget, bool contextLimited)
+    {
+        public int[] Prompt { get; } = prompt;
+        public StopTextWatcher Watcher { get; } = watcher;
+        public int Budget { get; } = budget;
+        public bool ContextLimited { get; } = contextLimited;
+        public List<int> Response { get; } = [];
+        public List<CandidateTrace> Trace { get; } = [];
+        public FinishReason Finish { get; set; } = FinishReason.MaxTokens;
+        public double? Reward { get; set; }
+    }
+
+    /// <summary>
+    /// One block: continuation c = i·K + j (row i, candidate j) with its tokens, why it ended (null = still open),
+    /// its reward and, per row, the index of the kept continuation; <see cref="Open"/>[s] = continuation of LM session row s.
+    /// </summary>
+    private sealed record Block(List<int>[] Tokens, FinishReason?[] Done, float[] Scores, int[] Winners, List<int> Open);
+}
