@@ -31,23 +31,16 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
         if (keys.Length != rows) throw new ArgumentException($"Expected one key per row ({rows}), got {keys.Length}.", nameof(keys));
         foreach (var g in guides)
             if (g.RowCount != rows) throw new ArgumentException($"Guide session {g.Info.Source} has {g.RowCount} rows; the LM session has {rows}.", nameof(guides));
-        var results = new GeneratedSequence[rows];
         var scores = new float?[rows];
-        var watchers = new StopTextWatcher[rows];
-        var budgets = new int[rows];
-        var contextLimited = new bool[rows];
         // A guide that cannot hold as many tokens as the LM limits the response like the LM's own context does.
         var context = guides.Aggregate(lm.Info.ContextLength, (c, g) => Math.Min(c, g.Info.ContextLength));
+        var responses = new ResponseTracker[rows];
         for (var r = 0; r < rows; r++)
         {
-            results[r] = new GeneratedSequence();
-            var prompt = lm.GetTokens(r);
-            watchers[r] = new StopTextWatcher(model.Tokenizer, prompt, options.StopStrings);
-            var room = context - prompt.Length;
-            if (room < 1) throw new ContextLengthExceededException(prompt.Length + 1, context, $"row {r} plus one generated token");
-            budgets[r] = Math.Min(options.MaxNewTokens, room);
-            contextLimited[r] = room < options.MaxNewTokens;
+            var row = r;
+            responses[r] = new ResponseTracker(model, lm.GetTokens(r), options, context, $"row {r}", OnText is null ? null : text => OnText(row, text));
         }
+        var results = responses.Select(t => t.Result).ToArray();
 
         var live = Enumerable.Range(0, rows).ToList(); // live[i] = result index of session row i
         var eos = options.IgnoreEos ? [] : model.EosTokenIds.ToHashSet();
@@ -68,7 +61,7 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
             }
             catch (OperationCanceledException)
             {
-                foreach (var i in live) Finish(i, FinishReason.Cancelled);
+                foreach (var i in live) responses[i].Finish(FinishReason.Cancelled);
                 break;
             }
 
@@ -77,24 +70,8 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
             {
                 var r = live[i];
                 var token = next[i];
-                if (eos.Contains(token))
-                {
-                    Finish(r, FinishReason.EndOfSequence);
-                    continue;
-                }
-                results[r].Tokens.Add(token);
-                scores[r] = float.IsNaN(nextScores[i]) ? null : nextScores[i];
-                if (watchers[r].Push(token))
-                {
-                    Finish(r, FinishReason.StopString);
-                    continue;
-                }
-                Release(r, final: false);
-                if (results[r].Tokens.Count >= budgets[r])
-                {
-                    Finish(r, contextLimited[r] ? FinishReason.ContextLength : FinishReason.MaxTokens);
-                    continue;
-                }
+                if (!eos.Contains(token)) scores[r] = float.IsNaN(nextScores[i]) ? null : nextScores[i];
+                if (responses[r].Add(token, eos)) continue;
                 lm.Append(i, [token]);
                 foreach (var g in guides) g.Append(i, [token]);
                 keep.Add(i);
@@ -109,20 +86,5 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
         }
         lastScores = scores;
         return results;
-
-        void Finish(int r, FinishReason reason)
-        {
-            if (reason != FinishReason.StopString && watchers[r].Flush()) reason = FinishReason.StopString;
-            results[r].Finish = reason;
-            results[r].Text = watchers[r].Text;
-            Release(r, final: true);
-        }
-
-        void Release(int r, bool final)
-        {
-            if (OnText is null) return;
-            var delta = watchers[r].TakeReleasable(final);
-            if (delta.Length > 0) OnText(r, delta);
-        }
     }
 }

@@ -45,35 +45,27 @@ internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kerne
         if (keys.Length != count) throw new ArgumentException($"Expected one key per generated row ({count}), got {keys.Length}.", nameof(keys));
         if (responseStarts is not null && responseStarts.Count != count)
             throw new ArgumentException($"Expected one response start per generated row ({count}), got {responseStarts.Count}.", nameof(responseStarts));
-        var results = new GeneratedSequence[count];
-        var watchers = new StopTextWatcher[count];
-        var budgets = new int[count];
-        var contextLimited = new bool[count];
+        var responses = new ResponseTracker[count];
         var baseKeys = keys.ToArray();
-        var done = new bool[count];
+        IReadOnlySet<int> noEos = new HashSet<int>();
         for (var r = 0; r < count; r++)
         {
-            results[r] = new GeneratedSequence();
             var tokens = session.GetTokens(sessionRows[r]);
             var start = responseStarts?[r] ?? tokens.Length;
             if ((uint)start > (uint)tokens.Length) throw new ArgumentOutOfRangeException(nameof(responseStarts), $"Response start {start} is outside row {sessionRows[r]} ({tokens.Length} tokens).");
-            var prompt = tokens[..start];
-            watchers[r] = new StopTextWatcher(model.Tokenizer, prompt, options.StopStrings);
-            var room = model.Lm.Info.ContextLength - prompt.Length;
-            if (room < 1) throw new ContextLengthExceededException(prompt.Length + 1, model.Lm.Info.ContextLength, $"row {sessionRows[r]} plus one generated token");
-            budgets[r] = Math.Min(options.MaxNewTokens, room);
-            contextLimited[r] = room < options.MaxNewTokens;
+            var row = r;
+            responses[r] = new ResponseTracker(model, tokens[..start], options, model.Lm.Info.ContextLength, $"row {sessionRows[r]}",
+                OnText is null ? null : text => OnText(row, text));
             // A response prefix is replayed through the same stopping rules, so it ends exactly where sampling it would have.
             foreach (var token in tokens[start..])
             {
-                if (done[r]) throw new ArgumentException($"Row {sessionRows[r]} continues past the end of its response prefix.", nameof(responseStarts));
-                results[r].Tokens.Add(token);
-                if (watchers[r].Push(token)) { Finish(r, FinishReason.StopString); done[r] = true; }
-                else if (results[r].Tokens.Count >= budgets[r]) { Finish(r, contextLimited[r] ? FinishReason.ContextLength : FinishReason.MaxTokens); done[r] = true; }
+                if (responses[r].Done) throw new ArgumentException($"Row {sessionRows[r]} continues past the end of its response prefix.", nameof(responseStarts));
+                responses[r].Add(token, noEos);
             }
         }
+        var results = responses.Select(t => t.Result).ToArray();
 
-        var live = Enumerable.Range(0, count).Where(r => !done[r]).ToList(); // live[i] = result index of unfinished row i (session row i when rows are dropped)
+        var live = Enumerable.Range(0, count).Where(r => !responses[r].Done).ToList(); // live[i] = result index of unfinished row i (session row i when rows are dropped)
         if (!keepRows && live.Count < count) session.Select(live.ToArray());
         var eos = options.IgnoreEos ? [] : model.EosTokenIds.ToHashSet();
         var vocab = model.Lm.Info.VocabSize;
@@ -91,7 +83,7 @@ internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kerne
             }
             catch (OperationCanceledException)
             {
-                foreach (var i in live) Finish(i, FinishReason.Cancelled);
+                foreach (var i in live) responses[i].Finish(FinishReason.Cancelled);
                 break;
             }
             var sampleKeys = new SampleKey[live.Count];
@@ -116,23 +108,7 @@ internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kerne
             {
                 var r = live[i];
                 var token = next[i];
-                if (eos.Contains(token))
-                {
-                    Finish(r, FinishReason.EndOfSequence);
-                    continue;
-                }
-                results[r].Tokens.Add(token);
-                if (watchers[r].Push(token))
-                {
-                    Finish(r, FinishReason.StopString);
-                    continue;
-                }
-                Release(r, final: false);
-                if (results[r].Tokens.Count >= budgets[r])
-                {
-                    Finish(r, contextLimited[r] ? FinishReason.ContextLength : FinishReason.MaxTokens);
-                    continue;
-                }
+                if (responses[r].Add(token, eos)) continue;
                 session.Append(keepRows ? sessionRows[r] : i, [token]);
                 keep.Add(i);
             }
@@ -150,9 +126,7 @@ internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kerne
                 var keptSet = kept.ToHashSet();
                 for (var i = 0; i < live.Count; i++)
                 {
-                    if (keptSet.Contains(i)) continue;
-                    results[live[i]].Finish = FinishReason.Pruned;
-                    results[live[i]].Text = watchers[live[i]].Text;
+                    if (!keptSet.Contains(i)) responses[live[i]].Prune();
                 }
                 session.Select(kept);
                 live = kept.Select(i => live[i]).ToList();
@@ -165,21 +139,6 @@ internal sealed class SequenceGenerator(LanguageModel model, ITokenKernels kerne
             var gathered = new float[live.Count * vocab];
             for (var i = 0; i < live.Count; i++) all.Row(sessionRows[live[i]]).CopyTo(gathered.AsSpan(i * vocab, vocab));
             return gathered;
-        }
-
-        void Finish(int r, FinishReason reason)
-        {
-            if (reason != FinishReason.StopString && watchers[r].Flush()) reason = FinishReason.StopString;
-            results[r].Finish = reason;
-            results[r].Text = watchers[r].Text;
-            Release(r, final: true);
-        }
-
-        void Release(int r, bool final)
-        {
-            if (OnText is null) return;
-            var delta = watchers[r].TakeReleasable(final);
-            if (delta.Length > 0) OnText(r, delta);
         }
     }
 }
