@@ -275,12 +275,7 @@ public sealed class IlgpuTokenKernels : ITokenKernels
     public void Sample(ReadOnlySpan<float> logits, int vocab, SamplingParameters parameters, ReadOnlySpan<SampleKey> keys, Span<int> tokens,
         ReadOnlySpan<int> history = default, ReadOnlySpan<int> historyOffsets = default)
     {
-        parameters.Validate();
-        int rows = KernelChecks.Rows(logits.Length, vocab);
-        KernelChecks.Length(keys.Length, rows, "keys");
-        KernelChecks.Length(tokens.Length, rows, "tokens");
-        bool penalize = parameters.HasPenalties && historyOffsets.Length > 0;
-        if (penalize) KernelChecks.History(history, historyOffsets, rows, vocab);
+        bool penalize = KernelChecks.SampleArguments(logits.Length, vocab, parameters, keys.Length, tokens.Length, history, historyOffsets, out int rows);
         if (rows == 0) return;
         var x = Upload<float>("x", logits);
         if (penalize) Penalize(x, rows, vocab, parameters, history, historyOffsets);

@@ -34,6 +34,22 @@ internal static class KernelChecks
         return Classify(max, nan, rowIndex, what);
     }
 
+    /// <summary>
+    /// Validates the arguments every backend's Sample takes: parameters, one key and one output per row, and the
+    /// per-row history when penalties apply. Returns whether penalties apply; <paramref name="rows"/> is the row count.
+    /// </summary>
+    public static bool SampleArguments(int logitsLength, int vocab, SamplingParameters parameters, int keys, int tokens,
+        ReadOnlySpan<int> history, ReadOnlySpan<int> historyOffsets, out int rows)
+    {
+        parameters.Validate();
+        rows = Rows(logitsLength, vocab);
+        Length(keys, rows, "keys");
+        Length(tokens, rows, "tokens");
+        var penalize = parameters.HasPenalties && historyOffsets.Length > 0;
+        if (penalize) History(history, historyOffsets, rows, vocab);
+        return penalize;
+    }
+
     /// <summary>Turns a row's (max, has-NaN) summary into the maximum or the row's error.</summary>
     public static float Classify(float max, bool nan, int rowIndex, string what = "logits")
     {

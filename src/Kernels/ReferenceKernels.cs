@@ -187,12 +187,7 @@ internal sealed class ReferenceKernels : ITokenKernels
     public void Sample(ReadOnlySpan<float> logits, int vocab, SamplingParameters parameters, ReadOnlySpan<SampleKey> keys, Span<int> tokens,
         ReadOnlySpan<int> history = default, ReadOnlySpan<int> historyOffsets = default)
     {
-        parameters.Validate();
-        int rows = KernelChecks.Rows(logits.Length, vocab);
-        KernelChecks.Length(keys.Length, rows, "keys");
-        KernelChecks.Length(tokens.Length, rows, "tokens");
-        bool penalize = parameters.HasPenalties && historyOffsets.Length > 0;
-        if (penalize) KernelChecks.History(history, historyOffsets, rows, vocab);
+        bool penalize = KernelChecks.SampleArguments(logits.Length, vocab, parameters, keys.Length, tokens.Length, history, historyOffsets, out int rows);
         for (int r = 0; r < rows; r++)
         {
             var row = logits.Slice(r * vocab, vocab).ToArray();
