@@ -132,6 +132,39 @@ public sealed class TinyRandomLlamaTests
     }
 
     [SharedFact]
+    public void Dropping_rows_in_place_keeps_each_remaining_row_and_its_cache()
+    {
+        using var s = Model.Value.CreateSession();
+        int[][] prompts = [Sequence[..4], Sequence[2..9], Sequence[5..7], Sequence[..11]];
+        foreach (var p in prompts) s.AddRow(p);
+        s.Forward();
+        s.Select([0, 2, 3]); // drops row 1: rows 2 and 3 move down within the same buffers
+        s.Select([1, 2]); // drops the new row 0: every kept row moves
+        Assert.Equal(prompts[2], s.GetTokens(0).ToArray());
+        Assert.Equal(prompts[3], s.GetTokens(1).ToArray());
+        s.AppendToAll([21, 22]);
+        var logits = s.Forward();
+        AssertClose(Uncached([.. prompts[2], 21]), logits.Row(0), Fp16Tolerance, "row 0");
+        AssertClose(Uncached([.. prompts[3], 22]), logits.Row(1), Fp16Tolerance, "row 1");
+    }
+
+    [SharedFact]
+    public void A_session_reusing_a_disposed_sessions_buffers_matches_recomputing()
+    {
+        using (var first = Model.Value.CreateSession())
+        {
+            first.AddRow(Sequence.AsSpan(0, 12));
+            first.AddRow(Sequence.AsSpan(0, 9));
+            first.Forward();
+        }
+        using var s = Model.Value.CreateSession();
+        s.AddRow(Sequence.AsSpan(3, 4));
+        AssertClose(Uncached(Sequence.AsSpan(3, 4)), s.Forward().Row(0), Fp16Tolerance, "fresh row on reused buffers");
+        s.Append(0, [17]);
+        AssertClose(Uncached([.. Sequence[3..7], 17]), s.Forward().Row(0), Fp16Tolerance, "next step");
+    }
+
+    [SharedFact]
     public void Truncate_then_regenerate_matches_recomputing()
     {
         using var s = Model.Value.CreateSession();

@@ -17,7 +17,8 @@ internal sealed class DecoderSession : IDecoderSession
     private readonly DecoderLayout _l;
     private readonly KvCache _cache;
     private List<RowState> _rows = [];
-    private float[] _outputs = [];
+    // Each row's output at its last token in the first RowCount·OutputWidth floats; a step writes the spare and swaps.
+    private float[] _outputs = [], _spareOutputs = [];
     private float[] _candidateOutputs = [];
     private CandidateMemo? _memo;
 
@@ -33,8 +34,11 @@ internal sealed class DecoderSession : IDecoderSession
     /// <param name="Slots">Cache slots when the candidates ran (the memo is stale once that changes).</param>
     /// <param name="Cached">Each row's cached token count when the candidates ran.</param>
     private sealed record CandidateMemo(int[] Rows, int[] Offsets, int[] Candidates, int K, int Slots, int[] Cached);
-    private readonly PinnedBuffer _ids = new(), _mask = new(), _positions = new(), _out = new();
+    private readonly PinnedBuffer _ids, _mask, _positions, _out;
     private readonly PinnedBuffer[] _tmpPastK, _tmpPastV, _tmpPresentK, _tmpPresentV;
+    // Per-step views of the cache's current and spare buffers, refilled each step instead of allocated.
+    private readonly PinnedBuffer[] _pastK, _pastV, _presentK, _presentV;
+    private readonly List<PinnedBuffer> _rented = [];
     private readonly string[] _inputNames, _outputNames;
     private bool _disposed;
 
@@ -43,9 +47,12 @@ internal sealed class DecoderSession : IDecoderSession
         _model = model;
         _l = model.Layout;
         Info = model.Layout.ToInfo();
-        _cache = new KvCache(_l.NumLayers, _l.NumKvHeads, _l.HeadSize, _l.KvElementSize);
-        PinnedBuffer[] Set() => Enumerable.Range(0, _l.NumLayers).Select(_ => new PinnedBuffer()).ToArray();
+        _cache = new KvCache(_l.NumLayers, _l.NumKvHeads, _l.HeadSize, _l.KvElementSize, Rent);
+        (_ids, _mask, _positions, _out) = (Rent(), Rent(), Rent(), Rent());
+        PinnedBuffer[] Set() => Enumerable.Range(0, _l.NumLayers).Select(_ => Rent()).ToArray();
         (_tmpPastK, _tmpPastV, _tmpPresentK, _tmpPresentV) = (Set(), Set(), Set(), Set());
+        PinnedBuffer[] Views() => new PinnedBuffer[_l.NumLayers];
+        (_pastK, _pastV, _presentK, _presentV) = (Views(), Views(), Views(), Views());
         var inputs = new List<string> { _l.InputIds, _l.AttentionMask };
         if (_l.PositionIds is not null) inputs.Add(_l.PositionIds);
         for (var i = 0; i < _l.NumLayers; i++) inputs.AddRange([_l.PastKeys[i], _l.PastValues[i]]);
@@ -74,13 +81,20 @@ internal sealed class DecoderSession : IDecoderSession
 
     public ReadOnlySpan<int> GetTokens(int row) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Row(row).Tokens);
 
+    private PinnedBuffer Rent()
+    {
+        var buffer = _model.Buffers.Rent();
+        _rented.Add(buffer);
+        return buffer;
+    }
+
     public int AddRow(ReadOnlySpan<int> tokens)
     {
         CheckTokens(tokens, tokens.Length, "prompt");
         var sources = Enumerable.Range(0, _rows.Count).Append(-1).ToArray();
         _memo = null;
         _cache.Gather(sources);
-        Array.Resize(ref _outputs, (_rows.Count + 1) * _l.OutputWidth);
+        if (_outputs.Length < (_rows.Count + 1) * _l.OutputWidth) Array.Resize(ref _outputs, Math.Max((_rows.Count + 1) * _l.OutputWidth, _outputs.Length * 3 / 2));
         _rows.Add(new RowState { Tokens = [.. tokens] });
         return _rows.Count - 1;
     }
@@ -107,9 +121,22 @@ internal sealed class DecoderSession : IDecoderSession
             if ((uint)s >= (uint)_rows.Count)
                 throw new ArgumentOutOfRangeException(nameof(sourceRows), $"Row {s} does not exist (the session has {_rows.Count} rows).");
         _memo = RemapMemo(_memo, sourceRows);
-        _cache.Gather(sourceRows);
         var w = _l.OutputWidth;
-        var outputs = new float[sourceRows.Length * w];
+        if (_cache.IsDrop(sourceRows))
+        {
+            // Dropping rows (finished ones) moves the kept rows down in place: no clones, no fresh buffers.
+            _cache.Gather(sourceRows);
+            for (var i = 0; i < sourceRows.Length; i++)
+            {
+                if (sourceRows[i] == i) continue;
+                _rows[i] = _rows[sourceRows[i]];
+                _outputs.AsSpan(sourceRows[i] * w, w).CopyTo(_outputs.AsSpan(i * w));
+            }
+            _rows.RemoveRange(sourceRows.Length, _rows.Count - sourceRows.Length);
+            return;
+        }
+        _cache.Gather(sourceRows);
+        var outputs = SpareOutputs(sourceRows.Length);
         var rows = new List<RowState>(sourceRows.Length);
         for (var i = 0; i < sourceRows.Length; i++)
         {
@@ -117,7 +144,15 @@ internal sealed class DecoderSession : IDecoderSession
             _outputs.AsSpan(sourceRows[i] * w, w).CopyTo(outputs.AsSpan(i * w));
         }
         _rows = rows;
-        _outputs = outputs;
+        (_outputs, _spareOutputs) = (_spareOutputs, _outputs);
+    }
+
+    /// <summary>The spare output block, grown to hold <paramref name="rows"/> rows (contents undefined).</summary>
+    private float[] SpareOutputs(int rows)
+    {
+        var n = rows * _l.OutputWidth;
+        if (_spareOutputs.Length < n) _spareOutputs = new float[Math.Max(n, _outputs.Length)];
+        return _spareOutputs;
     }
 
     public void Truncate(int row, int length)
@@ -151,7 +186,7 @@ internal sealed class DecoderSession : IDecoderSession
             chunk = Math.Max(chunk, r.Pending);
         }
         if (chunk > 0 && !TryCommitCandidates()) RunPending(chunk, cancellationToken);
-        return new RowOutputs(_outputs, _rows.Count, _l.OutputWidth);
+        return new RowOutputs(_outputs.AsMemory(0, _rows.Count * _l.OutputWidth), _rows.Count, _l.OutputWidth);
     }
 
     public RowOutputs ForwardCandidates(ReadOnlySpan<int> rows, ReadOnlySpan<int> candidates, CancellationToken cancellationToken = default)
@@ -281,7 +316,7 @@ internal sealed class DecoderSession : IDecoderSession
         var ids = _ids.As<long>(batch * chunk);
         var pos = _positions.As<long>(batch * chunk);
         var mask = _mask.AsLongs(batch * total);
-        var newMask = new byte[batch * total];
+        var newMask = _cache.StageMask(batch, total);
         var pending = take;
         var pad = _l.PadTokenId ?? 0;
         for (var r = 0; r < batch; r++)
@@ -299,19 +334,20 @@ internal sealed class DecoderSession : IDecoderSession
                 mask[r * total + slots + j] = newMask[r * total + slots + j] = (byte)(real ? 1 : 0);
             }
         }
-        var presentK = new PinnedBuffer[_l.NumLayers];
-        var presentV = new PinnedBuffer[_l.NumLayers];
-        for (var l = 0; l < _l.NumLayers; l++) (presentK[l], presentV[l]) = _cache.Spare(l, total);
-        var pastK = Enumerable.Range(0, _l.NumLayers).Select(_cache.Keys).ToArray();
-        var pastV = Enumerable.Range(0, _l.NumLayers).Select(_cache.Values).ToArray();
+        for (var l = 0; l < _l.NumLayers; l++)
+        {
+            (_presentK[l], _presentV[l]) = _cache.Spare(l, total);
+            (_pastK[l], _pastV[l]) = (_cache.Keys(l), _cache.Values(l));
+        }
 
-        var wide = new float[batch * _l.OutputWidth];
-        _outputs.AsSpan(0, wide.Length).CopyTo(wide);
-        Execute(batch, chunk, slots, pastK, pastV, presentK, presentV, pending, wide, ct);
+        var width = batch * _l.OutputWidth;
+        var wide = SpareOutputs(batch);
+        _outputs.AsSpan(0, width).CopyTo(wide);
+        Execute(batch, chunk, slots, _pastK, _pastV, _presentK, _presentV, pending, wide, ct);
 
-        // Nothing above touched the session's state, so a cancelled or failed run leaves it as it was.
-        _cache.CommitStep(chunk, newMask);
-        _outputs = wide;
+        // Nothing above touched the session's state (only spares were written), so a cancelled or failed run leaves it as it was.
+        _cache.CommitStep(chunk);
+        (_outputs, _spareOutputs) = (_spareOutputs, _outputs);
         for (var r = 0; r < batch; r++)
         {
             if (pending[r] == 0) continue;
@@ -429,5 +465,12 @@ internal sealed class DecoderSession : IDecoderSession
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {t} in the {what} is outside the model's vocabulary [0, {vocab}).");
     }
 
-    public void Dispose() => _disposed = true;
+    /// <summary>Hands the session's buffers to the model's pool for the next session; outputs already returned stay readable.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        for (var i = _rented.Count - 1; i >= 0; i--) _model.Buffers.Return(_rented[i]);
+        _rented.Clear();
+    }
 }

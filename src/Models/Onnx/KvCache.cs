@@ -12,20 +12,20 @@ internal sealed class KvCache
     private readonly long _vectorBytes; // one head's key (or value) for one slot
     private readonly int _heads;
     private PinnedBuffer[] _keys, _values, _spareKeys, _spareValues;
-    private byte[] _mask = [];
+    // Row-major [Rows, Slots] in the first Rows·Slots bytes; the spare is where the next layout is staged.
+    private byte[] _mask = [], _spareMask = [];
 
-    public KvCache(int layers, int heads, int headSize, int elementSize)
+    public KvCache(int layers, int heads, int headSize, int elementSize, Func<PinnedBuffer> newBuffer)
     {
         _layers = layers;
         _heads = heads;
         _vectorBytes = (long)headSize * elementSize;
+        PinnedBuffer[] NewSet() => Enumerable.Range(0, _layers).Select(_ => newBuffer()).ToArray();
         _keys = NewSet();
         _values = NewSet();
         _spareKeys = NewSet();
         _spareValues = NewSet();
     }
-
-    private PinnedBuffer[] NewSet() => Enumerable.Range(0, _layers).Select(_ => new PinnedBuffer()).ToArray();
 
     public int Rows { get; private set; }
 
@@ -50,18 +50,33 @@ internal sealed class KvCache
 
     public ReadOnlySpan<byte> MaskRow(int row) => _mask.AsSpan(row * Slots, Slots);
 
-    /// <summary>After a run: the spare buffers hold presents with <paramref name="newMask"/> ([rows, slots + added]).</summary>
-    public void CommitStep(int added, byte[] newMask)
+    /// <summary>
+    /// The spare mask, sized [<paramref name="rows"/>, <paramref name="slots"/>], for the caller to fill with the layout
+    /// the next <see cref="CommitStep"/> installs; reused across steps so a step allocates nothing.
+    /// </summary>
+    public Span<byte> StageMask(int rows, int slots)
+    {
+        if (_spareMask.Length < rows * slots) _spareMask = new byte[Math.Max(rows * slots, _spareMask.Length * 3 / 2)];
+        return _spareMask.AsSpan(0, rows * slots);
+    }
+
+    /// <summary>After a run: the spare buffers hold presents laid out as the staged mask ([rows, slots + added]).</summary>
+    public void CommitStep(int added)
     {
         (_keys, _spareKeys) = (_spareKeys, _keys);
         (_values, _spareValues) = (_spareValues, _values);
         Slots += added;
-        _mask = newMask;
+        (_mask, _spareMask) = (_spareMask, _mask);
     }
 
     /// <summary>Rebuilds the rows: new row i copies old row <paramref name="sources"/>[i], or is empty where the source is −1.</summary>
     public void Gather(ReadOnlySpan<int> sources)
     {
+        if (IsDrop(sources))
+        {
+            DropInPlace(sources);
+            return;
+        }
         var newRows = sources.Length;
         var rowBytes = _heads * Slots * _vectorBytes;
         for (var l = 0; l < _layers; l++)
@@ -69,13 +84,43 @@ internal sealed class KvCache
             GatherInto(_keys[l], _spareKeys[l], sources, rowBytes);
             GatherInto(_values[l], _spareValues[l], sources, rowBytes);
         }
-        (_keys, _spareKeys) = (_spareKeys, _keys);
-        (_values, _spareValues) = (_spareValues, _values);
-        var mask = new byte[newRows * Slots];
+        var mask = StageMask(newRows, Slots);
         for (var i = 0; i < newRows; i++)
-            if (sources[i] >= 0) _mask.AsSpan(sources[i] * Slots, Slots).CopyTo(mask.AsSpan(i * Slots));
-        _mask = mask;
+        {
+            var dst = mask.Slice(i * Slots, Slots);
+            if (sources[i] >= 0) MaskRow(sources[i]).CopyTo(dst);
+            else dst.Clear();
+        }
+        CommitStep(0);
         Rows = newRows;
+    }
+
+    /// <summary>True when <paramref name="sources"/> only drops rows (strictly increasing, none new): the rows can move in place.</summary>
+    public bool IsDrop(ReadOnlySpan<int> sources)
+    {
+        for (var i = 0; i < sources.Length; i++)
+            if (sources[i] < 0 || sources[i] >= Rows || (i > 0 && sources[i] <= sources[i - 1])) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// Drops rows by moving the kept ones down within the same buffers: rows before the first dropped one stay where
+    /// they are, so dropping finished rows near the end of the batch copies little instead of the whole cache.
+    /// </summary>
+    private void DropInPlace(ReadOnlySpan<int> sources)
+    {
+        var rowBytes = _heads * Slots * _vectorBytes;
+        for (var i = 0; i < sources.Length; i++)
+        {
+            if (sources[i] == i) continue;
+            for (var l = 0; l < _layers; l++)
+            {
+                _keys[l].Bytes(sources[i] * rowBytes, rowBytes).CopyTo(_keys[l].Bytes(i * rowBytes, rowBytes));
+                _values[l].Bytes(sources[i] * rowBytes, rowBytes).CopyTo(_values[l].Bytes(i * rowBytes, rowBytes));
+            }
+            _mask.AsSpan(sources[i] * Slots, Slots).CopyTo(_mask.AsSpan(i * Slots));
+        }
+        Rows = sources.Length;
     }
 
     private static void GatherInto(PinnedBuffer from, PinnedBuffer to, ReadOnlySpan<int> sources, long rowBytes)
@@ -113,13 +158,13 @@ internal sealed class KvCache
             AppendInto(_keys[l], _spareKeys[l], sourceKeys[l], sourceSlots, sourceSlot, sourceRows, newSlots);
             AppendInto(_values[l], _spareValues[l], sourceValues[l], sourceSlots, sourceSlot, sourceRows, newSlots);
         }
-        var mask = new byte[Rows * newSlots];
+        var mask = StageMask(Rows, newSlots);
         for (var r = 0; r < Rows; r++)
         {
-            MaskRow(r).CopyTo(mask.AsSpan(r * newSlots));
+            MaskRow(r).CopyTo(mask.Slice(r * newSlots));
             mask[r * newSlots + Slots] = (byte)(sourceRows[r] >= 0 ? 1 : 0);
         }
-        CommitStep(1, mask);
+        CommitStep(1);
     }
 
     private void AppendInto(PinnedBuffer from, PinnedBuffer to, PinnedBuffer source, int sourceSlots, int sourceSlot, ReadOnlySpan<int> sourceRows, int newSlots)
@@ -161,12 +206,10 @@ internal sealed class KvCache
             Pack(_keys[l], _spareKeys[l], newSlots);
             Pack(_values[l], _spareValues[l], newSlots);
         }
-        (_keys, _spareKeys) = (_spareKeys, _keys);
-        (_values, _spareValues) = (_spareValues, _values);
-        var mask = new byte[Rows * newSlots];
-        for (var r = 0; r < Rows; r++) mask.AsSpan(r * newSlots, counts[r]).Fill(1);
-        _mask = mask;
-        Slots = newSlots;
+        var mask = StageMask(Rows, newSlots);
+        mask.Clear();
+        for (var r = 0; r < Rows; r++) mask.Slice(r * newSlots, counts[r]).Fill(1);
+        CommitStep(newSlots - Slots);
     }
 
     private void Pack(PinnedBuffer from, PinnedBuffer to, int newSlots)
@@ -191,7 +234,7 @@ internal sealed class KvCache
     public int WastedSlots()
     {
         var valid = 0;
-        foreach (var b in _mask) valid += b;
+        foreach (var b in _mask.AsSpan(0, Rows * Slots)) valid += b;
         return Rows * Slots - valid;
     }
 }

@@ -12,6 +12,9 @@ internal sealed class OnnxDecoder : IDisposable
 
     public DecoderLayout Layout { get; }
 
+    /// <summary>Buffers that disposed sessions leave for the next ones (see <see cref="PinnedBufferPool"/>).</summary>
+    public PinnedBufferPool Buffers { get; } = new();
+
     private OnnxDecoder(InferenceSession session, DecoderLayout layout)
     {
         Session = session;
