@@ -69,7 +69,11 @@ public sealed class OnnxDecoderRewardModel : IRewardModel, IPrefixScorer
         return ids;
     }
 
-    /// <summary>Scores whole token sequences (already in this model's token space): the score at each one's last token.</summary>
+    /// <summary>
+    /// Scores whole token sequences (already in this model's token space): the score at each one's last token. Within
+    /// a batch, sequences that share a leading run of tokens (one prompt's candidates) run it once: one call for the
+    /// shared runs, whose cache is forked to every sequence that has it, and one for the rest of each sequence.
+    /// </summary>
     public float[] ScoreTokens(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken = default)
     {
         var scores = new float[sequences.Count];
@@ -77,9 +81,20 @@ public sealed class OnnxDecoderRewardModel : IRewardModel, IPrefixScorer
         {
             using var session = CreateSession();
             var n = Math.Min(_options.BatchSize, sequences.Count - start);
-            for (var i = 0; i < n; i++) session.AddRow(sequences[start + i]);
+            var batch = sequences.Skip(start).Take(n).ToArray();
+            var groups = SharedPrefixPlan.Plan(batch);
+            foreach (var g in groups) session.AddRow(batch[g.Members[0]].AsSpan(0, g.Prefix));
             var outputs = session.Forward(cancellationToken);
-            for (var i = 0; i < n; i++) scores[start + i] = outputs.Row(i)[0];
+            if (groups.Count < n)
+            {
+                session.Select(groups.SelectMany((g, row) => g.Members.Select(_ => row)).ToArray());
+                var members = groups.SelectMany(g => g.Members.Select(m => (Member: m, g.Prefix))).ToArray();
+                for (var r = 0; r < members.Length; r++) session.Append(r, batch[members[r].Member].AsSpan(members[r].Prefix));
+                outputs = session.Forward(cancellationToken);
+                for (var r = 0; r < members.Length; r++) scores[start + members[r].Member] = outputs.Row(r)[0];
+                continue;
+            }
+            for (var r = 0; r < groups.Count; r++) scores[start + groups[r].Members[0]] = outputs.Row(r)[0];
         }
         return scores;
     }
