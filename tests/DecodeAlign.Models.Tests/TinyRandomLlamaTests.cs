@@ -238,6 +238,32 @@ public sealed class TinyRandomLlamaTests
     }
 
     [SharedFact]
+    public void Successive_candidate_calls_reuse_the_committed_batch_and_match_recomputing()
+    {
+        using var s = Model.Value.CreateSession();
+        s.AddRow(Sequence.AsSpan(0, 3));
+        s.AddRow(Sequence.AsSpan(0, 7));
+        s.Forward();
+        int[][] rounds = [[5, 6, 7, 8, 9, 10], [11, 12, 13, 14, 15, 16], [17, 18, 19, 20, 21, 22], [23, 24, 25, 26, 27, 28]];
+        List<int> row0 = [.. Sequence[..3]], row1 = [.. Sequence[..7]];
+        for (var t = 0; t < rounds.Length; t++)
+        {
+            var outputs = s.ForwardCandidates([0, 1], rounds[t]);
+            AssertClose(Uncached([.. row0, rounds[t][2]]), outputs.Row(2), Fp16Tolerance, $"round {t}, row 0 + candidate");
+            AssertClose(Uncached([.. row1, rounds[t][4]]), outputs.Row(4), Fp16Tolerance, $"round {t}, row 1 + candidate");
+            // Row 1 skips round 1, so its copies carry an empty slot into the next call.
+            s.Append(0, [rounds[t][t % 3]]);
+            row0.Add(rounds[t][t % 3]);
+            if (t == 1) continue;
+            s.Append(1, [rounds[t][3 + t % 3]]);
+            row1.Add(rounds[t][3 + t % 3]);
+        }
+        var final = s.Forward();
+        AssertClose(Uncached([.. row0]), final.Row(0), Fp16Tolerance, "row 0 after the rounds");
+        AssertClose(Uncached([.. row1]), final.Row(1), Fp16Tolerance, "row 1 after the rounds");
+    }
+
+    [SharedFact]
     public void Prompt_over_the_context_length_is_rejected_with_both_numbers()
     {
         using var s = Model.Value.CreateSession();

@@ -35,7 +35,14 @@ internal sealed class DecoderSession : IDecoderSession
     /// <param name="Cached">Each row's cached token count when the candidates ran.</param>
     private sealed record CandidateMemo(int[] Rows, int[] Offsets, int[] Candidates, int K, int Slots, int[] Cached);
     private readonly PinnedBuffer _ids, _mask, _positions, _out;
-    private readonly PinnedBuffer[] _tmpPastK, _tmpPastV, _tmpPresentK, _tmpPresentV;
+    private PinnedBuffer[] _tmpPastK, _tmpPastV, _tmpPresentK, _tmpPresentV;
+
+    /// <summary>
+    /// Set when the last candidate call was committed: the candidate batch's presents, with every row's chosen slot
+    /// copied to its k copies, already hold the rows' caches, so the next candidate call over the same rows and k (at
+    /// cache version Version) uses them as its past instead of copying each row's whole cache k times again.
+    /// </summary>
+    private (int[] Rows, int K, int Version)? _candidatePast;
     // Per-step views of the cache's current and spare buffers, refilled each step instead of allocated.
     private readonly PinnedBuffer[] _pastK, _pastV, _presentK, _presentV;
     private readonly List<PinnedBuffer> _rented = [];
@@ -203,7 +210,9 @@ internal sealed class DecoderSession : IDecoderSession
         for (var i = 0; i < rows.Length; i++)
             if (_rows[rows[i]].Tokens.Count + 1 > _l.ContextLength)
                 throw new ContextLengthExceededException(_rows[rows[i]].Tokens.Count + 1, _l.ContextLength, $"row {rows[i]} with a candidate");
-        _cache.GatherTo(sources, _tmpPastK, _tmpPastV);
+        if (_candidatePast is not { } past || past.Version != _cache.Version || past.K != k || !rows.SequenceEqual(past.Rows))
+            _cache.GatherTo(sources, _tmpPastK, _tmpPastV);
+        _candidatePast = null;
         var slots = _cache.Slots;
         var ids = _ids.As<long>(batch);
         var mask = _mask.AsLongs(batch * (slots + 1));
@@ -274,7 +283,28 @@ internal sealed class DecoderSession : IDecoderSession
             _rows[r].Cached++;
             _rows[r].OutputValid = true;
         }
+        KeepCandidatePast(memo, sources);
         return true;
+    }
+
+    /// <summary>After a commit, turns the candidate presents into the next candidate call's past (see <see cref="_candidatePast"/>).</summary>
+    private void KeepCandidatePast(CandidateMemo memo, int[] sources)
+    {
+        // Only a batch that is still laid out row by row (no rows dropped since the call) matches the next call's layout.
+        if (memo.Candidates.Length != memo.Rows.Length * memo.K) return;
+        for (var e = 0; e < memo.Rows.Length; e++)
+            if (memo.Offsets[e] != e * memo.K) return;
+        // Each copy then holds exactly what gathering the row from the cache would give: its new slot is the chosen
+        // candidate's, or empty (as the cache has it) where the row appended nothing.
+        for (var e = 0; e < memo.Rows.Length; e++)
+        {
+            var chosen = sources[memo.Rows[e]];
+            for (var c = memo.Offsets[e]; c < memo.Offsets[e] + memo.K; c++)
+                if (c != chosen) _cache.CopySlot(_tmpPresentK, _tmpPresentV, memo.Slots + 1, memo.Slots, chosen, c);
+        }
+        (_tmpPastK, _tmpPresentK) = (_tmpPresentK, _tmpPastK);
+        (_tmpPastV, _tmpPresentV) = (_tmpPresentV, _tmpPastV);
+        _candidatePast = (memo.Rows, memo.K, _cache.Version);
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ internal sealed class KvCache
 
     public int Slots { get; private set; }
 
+    /// <summary>Changes whenever any row's keys, values or mask change, so copies taken from the cache can tell they are still current.</summary>
+    public int Version { get; private set; }
+
     public long LayerBytes(int rows, int slots) => rows * _heads * slots * _vectorBytes;
 
     public PinnedBuffer Keys(int layer) => _keys[layer];
@@ -67,6 +70,7 @@ internal sealed class KvCache
         (_values, _spareValues) = (_spareValues, _values);
         Slots += added;
         (_mask, _spareMask) = (_spareMask, _mask);
+        Version++;
     }
 
     /// <summary>Rebuilds the rows: new row i copies old row <paramref name="sources"/>[i], or is empty where the source is −1.</summary>
@@ -121,6 +125,7 @@ internal sealed class KvCache
             _mask.AsSpan(sources[i] * Slots, Slots).CopyTo(_mask.AsSpan(i * Slots));
         }
         Rows = sources.Length;
+        Version++;
     }
 
     private static void GatherInto(PinnedBuffer from, PinnedBuffer to, ReadOnlySpan<int> sources, long rowBytes)
@@ -167,6 +172,24 @@ internal sealed class KvCache
         CommitStep(1);
     }
 
+    /// <summary>
+    /// Copies one slot's keys and values from row <paramref name="fromRow"/> (−1: zeros) to row <paramref name="toRow"/>
+    /// in per-layer buffers laid out [rows, kv_heads, <paramref name="slots"/>, head_size] (a temporary batch, not the cache).
+    /// </summary>
+    public void CopySlot(PinnedBuffer[] keys, PinnedBuffer[] values, int slots, int slot, int fromRow, int toRow)
+    {
+        for (var l = 0; l < _layers; l++)
+            for (var h = 0; h < _heads; h++)
+            {
+                long from = (((long)fromRow * _heads + h) * slots + slot) * _vectorBytes, to = (((long)toRow * _heads + h) * slots + slot) * _vectorBytes;
+                foreach (var buffer in (ReadOnlySpan<PinnedBuffer>)[keys[l], values[l]])
+                {
+                    if (fromRow < 0) buffer.Bytes(to, _vectorBytes).Clear();
+                    else buffer.Bytes(from, _vectorBytes).CopyTo(buffer.Bytes(to, _vectorBytes));
+                }
+            }
+    }
+
     private void AppendInto(PinnedBuffer from, PinnedBuffer to, PinnedBuffer source, int sourceSlots, int sourceSlot, ReadOnlySpan<int> sourceRows, int newSlots)
     {
         to.EnsureCapacity(LayerBytes(Rows, newSlots));
@@ -184,6 +207,7 @@ internal sealed class KvCache
     /// <summary>Masks out every cached slot of a row after its first <paramref name="keep"/> valid ones.</summary>
     public void KeepFirst(int row, int keep)
     {
+        Version++;
         var m = _mask.AsSpan(row * Slots, Slots);
         var seen = 0;
         for (var s = 0; s < m.Length; s++)
