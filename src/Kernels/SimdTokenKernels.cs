@@ -158,10 +158,17 @@ public sealed class SimdTokenKernels : ITokenKernels
     private void Mask(Span<float> row, int r, float minP, float topP)
     {
         float max = RowMax(row, r);
-        var w = Grow(ref _mass, row.Length).AsSpan(0, row.Length);
-        ulong total = SimdMassRow.Masses(row, max, FixedPointMass.ScaleFor(1f), minP > 0 ? FixedPointMass.MinPMass(minP) : 0, w);
-        if (topP < 1f) SimdMassRow.Nucleus(w, total, FixedPointMass.TopPQ32(topP));
-        for (int i = 0; i < row.Length; i++) if (w[i] == 0) row[i] = float.NegativeInfinity;
+        uint minMass = minP > 0 ? FixedPointMass.MinPMass(minP) : 0;
+        int count = SimdMassRow.Kept(row, max, FixedPointMass.ScaleFor(1f), minMass, FixedPointMass.TopPQ32(topP), topP < 1f, _ws, out ulong lastKey, out _);
+        // Kept tokens are all among the candidates: save their logits, fill the row with −∞, put them back.
+        var mass = _ws.Mass.AsSpan(0, count);
+        var ids = _ws.Candidates.AsSpan(0, count);
+        var saved = SimdRowWorkspace.Grow(ref _ws.Values, count);
+        int kept = 0;
+        for (int j = 0; j < count; j++)
+            if (SimdMassRow.Key(mass[j], ids[j]) <= lastKey) { ids[kept] = ids[j]; saved[kept++] = row[ids[j]]; }
+        row.Fill(float.NegativeInfinity);
+        for (int j = 0; j < kept; j++) row[ids[j]] = saved[j];
     }
 
     /// <inheritdoc/>
@@ -195,7 +202,7 @@ public sealed class SimdTokenKernels : ITokenKernels
     {
         bool penalize = KernelChecks.SampleArguments(logits.Length, vocab, parameters, keys.Length, tokens.Length, history, historyOffsets, out int rows);
         float scale = parameters.Greedy ? 0f : FixedPointMass.ScaleFor(parameters.Temperature);
-        ulong minMass = parameters.MinP > 0f ? FixedPointMass.MinPMass(parameters.MinP) : 0;
+        uint minMass = parameters.MinP > 0f ? FixedPointMass.MinPMass(parameters.MinP) : 0;
         ulong pq = FixedPointMass.TopPQ32(parameters.TopP);
         bool topK = parameters.TopK > 0 && parameters.TopK < vocab;
         var errors = new ArgumentException?[rows];
@@ -241,7 +248,7 @@ public sealed class SimdTokenKernels : ITokenKernels
     }
 
     private static int SampleRow(ReadOnlySpan<float> row, int r, SamplingParameters parameters, SampleKey key, bool penalize, ReadOnlySpan<int> history,
-        bool topK, float scale, ulong minMass, ulong pq, SimdRowWorkspace ws)
+        bool topK, float scale, uint minMass, ulong pq, SimdRowWorkspace ws)
     {
         if (penalize)
         {
@@ -262,12 +269,10 @@ public sealed class SimdTokenKernels : ITokenKernels
         return ids[DrawRow(vals, max, scale, minMass, pq, parameters.TopP < 1f, random, ws)];
     }
 
-    private static int DrawRow(ReadOnlySpan<float> values, float max, float scale, ulong minMass, ulong pq, bool nucleus, ulong random, SimdRowWorkspace ws)
+    private static int DrawRow(ReadOnlySpan<float> values, float max, float scale, uint minMass, ulong pq, bool nucleus, ulong random, SimdRowWorkspace ws)
     {
-        var w = SimdRowWorkspace.Grow(ref ws.Mass, values.Length);
-        ulong total = SimdMassRow.Masses(values, max, scale, minMass, w);
-        if (nucleus) total = SimdMassRow.Nucleus(w, total, pq);
-        return SimdMassRow.Draw(w, total, random);
+        int count = SimdMassRow.Kept(values, max, scale, minMass, pq, nucleus, ws, out ulong lastKey, out ulong kept);
+        return SimdMassRow.Draw(ws.Mass.AsSpan(0, count), ws.Candidates.AsSpan(0, count), lastKey, kept, random);
     }
 
     /// <inheritdoc/>
@@ -333,7 +338,7 @@ public sealed class SimdTokenKernels : ITokenKernels
             float delta = 0f;
             for (int j = 0; j < t.Length; j++) delta += t[j];
             if (float.IsNaN(delta)) throw new ArgumentException($"log-ratio of chain {c} is NaN");
-            accepted[c] = (uint)Philox4x32.Next64(seed, keys[c].RowId, keys[c].Step, 0) < FixedPointMass.AcceptThreshold(delta);
+            accepted[c] = (uint)Philox4x32.Next64(seed, keys[c].RowId, keys[c].Step, 0) < FixedPointExp.AcceptThreshold(delta);
         }
     }
 
@@ -374,7 +379,7 @@ public sealed class SimdTokenKernels : ITokenKernels
             for (int i = 0; i < n; i++)
             {
                 a[i] = answers[lo + i];
-                w[i] = weighted ? FixedPointMass.Weight(rewards[lo + i], max, scale) : 1UL;
+                w[i] = weighted ? FixedPointExp.Weight(rewards[lo + i], max, scale) : 1UL;
                 total += w[i];
             }
             Array.Sort(a, w);
