@@ -7,10 +7,12 @@ namespace DecodeAlign.Kernels;
 /// W = T[q mod 2^12] &gt;&gt; ⌊q / 2^12⌋ (0 when ⌊q / 2^12⌋ ≥ 32), with t = max((y − m) · (log2 e / τ), −32) and
 /// q = ⌊(⌊−t · 2^13⌋ + 1) / 2⌋ = −t · 2^12 rounded to the nearest integer (halves up). t comes from one float
 /// subtraction and one float multiplication (correctly rounded, not an a·b+c pattern a GPU compiler could contract into
-/// an FMA); the scaling by 2^13 is exact and the rest is integer. T[j] = 2^31 · 2^(−j/2^12) rounded to nearest, built
-/// once from the integer polynomial of <see cref="FixedPointExp"/> (so the same bits everywhere, checked by a test).
-/// Error bound: |W − 2^31 · 2^t| ≤ 8.5e-5 · 2^31 · 2^t + 1 (rounding q by at most half a step of 2^−12 costs a factor
-/// 2^(±2^−13) = 1 ± 8.46e-5; the table is within 3.1e-8 relative; the shift truncates less than 1). The top token gets
+/// an FMA); the scaling by 2^13 is exact and the rest is integer. T[j] ≈ 2^31 · 2^(−j/2^12) is the rounded Q31 product
+/// of two 64-entry tables 2^31 · 2^(−⌊j/64⌋/64) and 2^31 · 2^(−(j mod 64)/4096), which are built once from the integer
+/// polynomial of <see cref="FixedPointExp"/> (so the same bits everywhere, checked by a test); the product form lets
+/// AVX-512 compute entries with in-register permutes instead of a slow gather. Error bound, against 2^t of the float t:
+/// |W − 2^31 · 2^t| ≤ 8.5e-5 · 2^31 · 2^t + 1 (rounding q by at most half a step of 2^−12 costs a factor
+/// 2^(±2^−13) = 1 ± 8.46e-5; table entries are within 6.5e-8 relative; the shift truncates less than 1). The top token gets
 /// exactly 2^31; tokens more than about 31 log2 units below it (probability below 2^−31 ≈ 4.7e-10 of the top token) get 0
 /// and are never sampled. Masses are summed in 64-bit integers (associative), so totals, thresholds and the chosen id
 /// do not depend on summation order.
@@ -32,16 +34,35 @@ public static class FixedPointMass
     /// <summary>Mask of the table index bits of q.</summary>
     internal const int FractionMask = (1 << FractionBits) - 1;
 
-    /// <summary>T[j] = 2^31 · 2^(−j/2^12), the host copy every backend reads (ILGPU uploads it once).</summary>
+    /// <summary>Split of the table index j = 64·h + l: T[j] is the rounded product of Coarse[h] and Fine[l].</summary>
+    internal const int FineBits = 6;
+
+    /// <summary>Coarse[h] = 2^31 · 2^(−h/64) rounded (64 entries), small enough for in-register lookups.</summary>
+    internal static readonly uint[] Coarse = Q31Powers(1 << (FractionBits - FineBits), 24 - (FractionBits - FineBits));
+
+    /// <summary>Fine[l] = 2^31 · 2^(−l/4096) rounded (64 entries).</summary>
+    internal static readonly uint[] Fine = Q31Powers(1 << FineBits, 24 - FractionBits);
+
+    /// <summary>T[j] = ⌊(Coarse[j / 64] · Fine[j mod 64] + 2^30) / 2^31⌋ ≈ 2^31 · 2^(−j/2^12), the host copy every backend reads.</summary>
     internal static readonly uint[] Table = BuildTable();
+
+    /// <summary>Entries 2^31 · 2^(−k · 2^shift / 2^24) from the integer polynomial of <see cref="FixedPointExp"/>, rounded to Q31: the same bits on any machine.</summary>
+    private static uint[] Q31Powers(int count, int shift)
+    {
+        var p = new uint[count];
+        for (int k = 0; k < count; k++) p[k] = (uint)((FixedPointExp.Exp2Neg(k << shift) + 256) >> 9);
+        return p;
+    }
 
     private static uint[] BuildTable()
     {
         var table = new uint[1 << FractionBits];
-        // Exp2Neg(j · 2^12) = 2^40 · 2^(−j/2^12) from integer arithmetic only; rounding to Q31 keeps every entry the same on any machine.
-        for (int j = 0; j < table.Length; j++) table[j] = (uint)((FixedPointExp.Exp2Neg(j << (24 - FractionBits)) + 256) >> 9);
+        for (int j = 0; j < table.Length; j++) table[j] = Product(Coarse[j >> FineBits], Fine[j & ((1 << FineBits) - 1)]);
         return table;
     }
+
+    /// <summary>Rounded Q31 product ⌊(a · b + 2^30) / 2^31⌋ (the SIMD path computes table entries with it on the fly).</summary>
+    internal static uint Product(uint a, uint b) => (uint)(((ulong)a * b + (1UL << 30)) >> 31);
 
     /// <summary>The mass table T (read-only), for backends that must copy it to a device.</summary>
     public static ReadOnlySpan<uint> ExpTable => Table;

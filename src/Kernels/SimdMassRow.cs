@@ -6,8 +6,8 @@ namespace DecodeAlign.Kernels;
 
 /// <summary>
 /// CPU implementation of the <see cref="FixedPointMass"/> row pipeline in one pass over the logits plus work on a short
-/// candidate list: the pass computes every mass (AVX2 gather from the table where available, the same integer
-/// operations lane by lane otherwise), sums them, and left-packs the (mass, id) of the tokens at or above a level that
+/// candidate list: the pass computes every mass (AVX-512: table entries from in-register lookups and a product; AVX2:
+/// a gather from the table; otherwise the scalar definition), sums them, and left-packs the (mass, id) of the tokens at or above a level that
 /// usually already holds the nucleus; the nucleus cut (mass-weighted quickselect) and the draw then run on those
 /// candidates only, so no mass array is stored, zeroed or rescanned. Results equal the scalar definition by
 /// construction (same integer arithmetic, same (mass desc, id asc) order, same draw rule).
@@ -20,8 +20,8 @@ internal static class SimdMassRow
     /// </summary>
     public const uint FirstLevel = FixedPointMass.One >> 12;
 
-    /// <summary>Candidates room beyond the row length: the packed stores always write a whole vector.</summary>
-    public const int Slack = 8;
+    /// <summary>Candidates room beyond the row length: the packed stores always write a whole (up to 16-lane) vector.</summary>
+    public const int Slack = 16;
 
     /// <summary>Row r of the AVX2 left-pack table: the lanes whose bit is set in r, in lane order.</summary>
     private static readonly int[] PackTable = BuildPackTable();
@@ -52,7 +52,8 @@ internal static class SimdMassRow
         fixed (uint* dm = mass)
         fixed (int* di = ids)
         {
-            if (Avx2.IsSupported && values.Length >= 8)
+            if (Avx512F.IsSupported && values.Length >= 16) i = Candidates512(src, values.Length, max, scale, minMass, level, dm, di, ref n, ref total);
+            if (Avx2.IsSupported && values.Length - i >= 8)
             {
                 var maxV = Vector256.Create(max);
                 var scaleV = Vector256.Create(scale);
@@ -63,7 +64,7 @@ internal static class SimdMassRow
                 var minV = Vector256.Create(minMass);
                 var levelV = Vector256.Create(level);
                 var low = Vector256.Create(0xFFFFFFFFUL);
-                var idV = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                var idV = Vector256.Create(i) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
                 var eight = Vector256.Create(8);
                 var sum = Vector256<ulong>.Zero;
                 for (; i <= values.Length - 8; i += 8)
@@ -82,7 +83,7 @@ internal static class SimdMassRow
                     n += BitOperations.PopCount((uint)bits);
                     idV += eight;
                 }
-                total = Vector256.Sum(sum);
+                total += Vector256.Sum(sum);
             }
             for (; i < values.Length; i++)
             {
@@ -94,6 +95,58 @@ internal static class SimdMassRow
         }
         count = n;
         return total;
+    }
+
+    /// <summary>
+    /// The AVX-512 body of <see cref="Candidates"/> over whole 16-float vectors, returning where it stopped: table
+    /// entries come from two in-register 64-entry lookups (permutes) and one rounded 32×32-bit product per lane, as in
+    /// <see cref="FixedPointMass.Product"/>, and candidates are left-packed with a register compress (the
+    /// memory-destination form is slow on some cores).
+    /// </summary>
+    private static unsafe int Candidates512(float* src, int length, float max, float scale, uint minMass, uint level, uint* dm, int* di, ref int n, ref ulong total)
+    {
+        int i = 0;
+        fixed (uint* pc = FixedPointMass.Coarse)
+        fixed (uint* pf = FixedPointMass.Fine)
+        {
+            Vector512<uint> c0 = Vector512.Load(pc), c1 = Vector512.Load(pc + 16), c2 = Vector512.Load(pc + 32), c3 = Vector512.Load(pc + 48);
+            Vector512<uint> f0 = Vector512.Load(pf), f1 = Vector512.Load(pf + 16), f2 = Vector512.Load(pf + 32), f3 = Vector512.Load(pf + 48);
+            var maxV = Vector512.Create(max);
+            var scaleV = Vector512.Create(scale);
+            var floorV = Vector512.Create(FixedPointMass.MinExponent);
+            var quantV = Vector512.Create(FixedPointMass.QuantizeScale);
+            var oneV = Vector512.Create(1);
+            var half = Vector512.Create(32u); // bit 5 of a 64-entry index: which pair of registers holds the entry
+            var minV = Vector512.Create(minMass);
+            var levelV = Vector512.Create(level);
+            var low = Vector512.Create(0xFFFFFFFFUL);
+            var round = Vector512.Create(1UL << 30);
+            var idV = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15).AsUInt32();
+            var sixteen = Vector512.Create(16u);
+            var sum = Vector512<ulong>.Zero;
+            for (; i <= length - 16; i += 16)
+            {
+                var t = Avx512F.Max(Avx512F.Multiply(Avx512F.Subtract(Vector512.Load(src + i), maxV), scaleV), floorV);
+                var q = Avx512F.ShiftRightArithmetic(Avx512F.Add(Avx512F.ConvertToVector512Int32WithTruncation(Avx512F.Multiply(t, quantV)), oneV), 1).AsUInt32();
+                var h = Avx512F.ShiftRightLogical(q, FixedPointMass.FineBits);
+                var a = Vector512.ConditionalSelect(Vector512.Equals(h & half, half), Avx512F.PermuteVar16x32x2(c2, h, c3), Avx512F.PermuteVar16x32x2(c0, h, c1));
+                var b = Vector512.ConditionalSelect(Vector512.Equals(q & half, half), Avx512F.PermuteVar16x32x2(f2, q, f3), Avx512F.PermuteVar16x32x2(f0, q, f1));
+                var even = Avx512F.Multiply(a, b); // products of lanes 0, 2, 4, …
+                var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(a.AsUInt64(), 32).AsUInt32(), Avx512F.ShiftRightLogical(b.AsUInt64(), 32).AsUInt32());
+                var entry = (Avx512F.ShiftRightLogical(even + round, 31) | (Avx512F.ShiftLeftLogical(odd + round, 1) & ~low)).AsUInt32();
+                var m = Avx512F.ShiftRightLogicalVariable(entry, Avx512F.ShiftRightLogical(q, FixedPointMass.FractionBits));
+                m &= Vector512.GreaterThanOrEqual(m, minV);
+                var m64 = m.AsUInt64();
+                sum += (m64 & low) + (m64 >> 32);
+                var keep = Vector512.GreaterThanOrEqual(m, levelV);
+                Vector512.Store(Avx512F.Compress(Vector512<uint>.Zero, keep, m), dm + n);
+                Vector512.Store(Avx512F.Compress(Vector512<uint>.Zero, keep, idV), (uint*)di + n);
+                n += BitOperations.PopCount((uint)keep.ExtractMostSignificantBits());
+                idV += sixteen;
+            }
+            total += Vector512.Sum(sum);
+        }
+        return i;
     }
 
     /// <summary>Sort key ordering (mass desc, id asc) as one ascending ulong.</summary>
