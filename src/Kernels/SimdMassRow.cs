@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -40,6 +41,7 @@ internal static class SimdMassRow
     /// (mass, index) of every mass ≥ <paramref name="level"/> (≥ 1) in index order, returning their count in
     /// <paramref name="count"/>. <paramref name="mass"/> and <paramref name="ids"/> need <see cref="Slack"/> extra room.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip the unoptimised tier and on-stack replacement
     public static unsafe ulong Candidates(ReadOnlySpan<float> values, float max, float scale, uint minMass, uint level,
         Span<uint> mass, Span<int> ids, out int count)
     {
@@ -103,6 +105,7 @@ internal static class SimdMassRow
     /// <see cref="FixedPointMass.Product"/>, and candidates are left-packed with a register compress (the
     /// memory-destination form is slow on some cores).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip the unoptimised tier and on-stack replacement
     private static unsafe int Candidates512(float* src, int length, float max, float scale, uint minMass, uint level, uint* dm, int* di, ref int n, ref ulong total)
     {
         int i = 0;
@@ -160,6 +163,7 @@ internal static class SimdMassRow
     /// otherwise the last kept key (a token is kept iff its <see cref="Key"/> ≤ it) and the kept mass. A mass-weighted
     /// quickselect over packed keys (expected linear time) finds the last kept key without sorting.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip the unoptimised tier and on-stack replacement
     public static bool Nucleus(ReadOnlySpan<uint> mass, ReadOnlySpan<int> ids, ulong need, Span<ulong> keys, out ulong lastKey, out ulong kept)
     {
         ulong all = 0;
@@ -222,6 +226,7 @@ internal static class SimdMassRow
     }
 
     /// <summary>Id of the first kept candidate (index order) whose inclusive prefix mass exceeds ⌊random · kept / 2^64⌋.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip the unoptimised tier and on-stack replacement
     public static int Draw(ReadOnlySpan<uint> mass, ReadOnlySpan<int> ids, ulong lastKey, ulong kept, ulong random)
     {
         ulong target = FixedPointMass.Target(random, kept), acc = 0;
