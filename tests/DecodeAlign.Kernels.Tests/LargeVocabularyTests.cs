@@ -2,7 +2,7 @@ using DecodeAlign.Kernels;
 
 namespace DecodeAlign.Kernels.Tests;
 
-/// <summary>SIMD backend on realistic shapes (fast path, AVX2 masses, histogram nucleus, heap top-k) against the reference.</summary>
+/// <summary>SIMD backend on realistic shapes (fast path, SIMD masses, candidate-list nucleus, heap top-k) against the reference.</summary>
 public class LargeVocabularyTests
 {
     [Fact]
