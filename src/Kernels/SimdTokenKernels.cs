@@ -7,7 +7,8 @@ namespace DecodeAlign.Kernels;
 
 /// <summary>
 /// SIMD CPU backend (TensorPrimitives, Vector&lt;T&gt;, AVX2 where present): the default where no CUDA device exists.
-/// Rows are processed one after another on the calling thread; scratch buffers are reused across calls.
+/// Rows are processed one after another on the calling thread (Sample: on parallel workers for large batches on
+/// machines with at least 4 logical processors); scratch buffers are reused across calls.
 /// See <see cref="ITokenKernels"/> for the exactness contract.
 /// </summary>
 public sealed class SimdTokenKernels : ITokenKernels
@@ -18,8 +19,23 @@ public sealed class SimdTokenKernels : ITokenKernels
     private ulong[] _mass = [];
     private float[] _vals = [];
 
-    /// <summary>Batches with at least this many logits sample their rows in parallel (one workspace per worker).</summary>
+    /// <summary>Batches with at least this many logits sample their rows in parallel (one workspace per worker) …</summary>
     private const long ParallelThreshold = 1 << 16;
+
+    /// <summary>
+    /// … on machines with at least this many logical processors (by default). With 2 (shared) cores the hand-off to pool workers and
+    /// the preemption of either worker cost more than the second core saves (2026-12-01 harness, load 6–7: batches of
+    /// 8 and 64 rows at 32k and 152k took 4–80% longer in parallel), so those run on the calling thread.
+    /// </summary>
+    private const int DefaultParallelMinProcessors = 4;
+
+    private readonly int _parallelMinProcessors;
+
+    /// <summary>Creates the backend.</summary>
+    public SimdTokenKernels() : this(DefaultParallelMinProcessors) { }
+
+    /// <summary>Creates the backend with another processor count for the parallel row path (tests force it on 2-core machines).</summary>
+    internal SimdTokenKernels(int parallelMinProcessors) => _parallelMinProcessors = parallelMinProcessors;
 
     /// <inheritdoc/>
     public KernelBackendKind Kind => KernelBackendKind.Cpu;
@@ -205,6 +221,16 @@ public sealed class SimdTokenKernels : ITokenKernels
         uint minMass = parameters.MinP > 0f ? FixedPointMass.MinPMass(parameters.MinP) : 0;
         ulong pq = FixedPointMass.TopPQ32(parameters.TopP);
         bool topK = parameters.TopK > 0 && parameters.TopK < vocab;
+        if (rows == 1 || (long)rows * vocab < ParallelThreshold || Environment.ProcessorCount < _parallelMinProcessors)
+        {
+            // Sequential: no closure, pinning or error array; the first bad row throws, which is the lowest one.
+            for (int r = 0; r < rows; r++)
+            {
+                var rowHistory = penalize ? history[historyOffsets[r]..historyOffsets[r + 1]] : default;
+                tokens[r] = SampleRow(logits.Slice(r * vocab, vocab), r, parameters, keys[r], penalize, rowHistory, topK, scale, minMass, pq, _ws);
+            }
+            return;
+        }
         var errors = new ArgumentException?[rows];
         unsafe
         {
@@ -233,15 +259,8 @@ public sealed class SimdTokenKernels : ITokenKernels
                         errors[r] = e;
                     }
                 }
-                if (rows > 1 && (long)rows * vocab >= ParallelThreshold && Environment.ProcessorCount > 1)
-                {
-                    Parallel.For(0, rows, () => _pool.TryTake(out var ws) ? ws : new SimdRowWorkspace(),
-                        (r, _, ws) => { Row(r, ws); return ws; }, ws => _pool.Add(ws));
-                }
-                else
-                {
-                    for (int r = 0; r < rows; r++) Row(r, _ws);
-                }
+                Parallel.For(0, rows, () => _pool.TryTake(out var ws) ? ws : new SimdRowWorkspace(),
+                    (r, _, ws) => { Row(r, ws); return ws; }, ws => _pool.Add(ws));
             }
         }
         foreach (var e in errors) if (e is not null) throw e; // the lowest bad row, as a sequential loop would report
