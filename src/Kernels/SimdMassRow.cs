@@ -50,7 +50,7 @@ internal static class SimdMassRow
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip the unoptimised tier and on-stack replacement
     public static unsafe ulong Candidates(ReadOnlySpan<float> values, float max, float scale, uint minMass, uint level,
-        Span<uint> mass, Span<int> ids, out int count)
+        Span<uint> mass, Span<int> ids, out int count, ReadOnlySpan<float> prefetch = default)
     {
         if (mass.Length < values.Length + Slack || ids.Length < values.Length + Slack) throw new ArgumentException("candidate buffers too short");
         int i = 0, n = 0;
@@ -60,8 +60,12 @@ internal static class SimdMassRow
         fixed (float* src = values)
         fixed (uint* dm = mass)
         fixed (int* di = ids)
+        fixed (float* next = prefetch)
         {
-            if (Avx512F.IsSupported && values.Length >= 16) i = Candidates512(src, values.Length, max, scale, minMass, level, dm, di, ref n, ref total);
+            // Lines of the next row (same length or shorter) are requested as this row's lines are consumed, so that
+            // its maximum and mass passes read from cache while this compute-bound pass hides the memory latency.
+            float* nextEnd = next + prefetch.Length;
+            if (Avx512F.IsSupported && values.Length >= 16) i = Candidates512(src, values.Length, max, scale, minMass, level, dm, di, ref n, ref total, next, nextEnd);
             if (Avx2.IsSupported && values.Length - i >= 8)
             {
                 var maxV = Vector256.Create(max);
@@ -78,6 +82,7 @@ internal static class SimdMassRow
                 var sum = Vector256<ulong>.Zero;
                 for (; i <= values.Length - 8; i += 8)
                 {
+                    if (next + i < nextEnd && (i & 15) == 0) Sse.Prefetch1(next + i);
                     var t = Avx.Max(Avx.Multiply(Avx.Subtract(Avx.LoadVector256(src + i), maxV), scaleV), floorV);
                     var q = Avx2.ShiftRightArithmetic(Avx2.Add(Avx.ConvertToVector256Int32WithTruncation(Avx.Multiply(t, quantV)), oneV), 1);
                     var entry = Avx2.GatherVector256(table, Avx2.And(q, fracV), 4);
@@ -113,7 +118,8 @@ internal static class SimdMassRow
     /// memory-destination form is slow on some cores).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip the unoptimised tier and on-stack replacement
-    private static unsafe int Candidates512(float* src, int length, float max, float scale, uint minMass, uint level, uint* dm, int* di, ref int n, ref ulong total)
+    private static unsafe int Candidates512(float* src, int length, float max, float scale, uint minMass, uint level, uint* dm, int* di, ref int n, ref ulong total,
+        float* next, float* nextEnd)
     {
         int i = 0;
         fixed (uint* pc = FixedPointMass.Coarse)
@@ -136,6 +142,7 @@ internal static class SimdMassRow
             var sum = Vector512<ulong>.Zero;
             for (; i <= length - 16; i += 16)
             {
+                if (next + i < nextEnd) Sse.Prefetch1(next + i);
                 var t = Avx512F.Max(Avx512F.Multiply(Avx512F.Subtract(Vector512.Load(src + i), maxV), scaleV), floorV);
                 var q = Avx512F.ShiftRightArithmetic(Avx512F.Add(Avx512F.ConvertToVector512Int32WithTruncation(Avx512F.Multiply(t, quantV)), oneV), 1).AsUInt32();
                 var h = Avx512F.ShiftRightLogical(q, FixedPointMass.FineBits);
@@ -191,10 +198,16 @@ internal static class SimdMassRow
             ulong pivot = Math.Max(Math.Min(x, y), Math.Min(Math.Max(x, y), z)); // median of three distinct keys
             int i = lo;
             ulong sum = 0;
+            // Branch-free Lomuto partition: keys[i..j) stay ≥ pivot, so swapping unconditionally and advancing i only for
+            // a smaller key keeps the invariant; the data-dependent branch mispredicted about every second key.
             for (int j = lo; j < hi; j++)
             {
                 ulong key = keys[j];
-                if (key < pivot) { keys[j] = keys[i]; keys[i++] = key; sum += MassOfKey(key); }
+                keys[j] = keys[i];
+                keys[i] = key;
+                ulong less = key < pivot ? 1UL : 0UL;
+                i += (int)less;
+                sum += MassOfKey(key) & (0UL - less);
             }
             if (before + sum >= need) hi = i;
             else { before += sum; lo = i; }
@@ -219,13 +232,13 @@ internal static class SimdMassRow
     /// same result).
     /// </summary>
     public static int Kept(ReadOnlySpan<float> values, float max, float scale, uint minMass, ulong pq, bool cut, SimdRowWorkspace ws,
-        out ulong lastKey, out ulong kept)
+        out ulong lastKey, out ulong kept, ReadOnlySpan<float> prefetch = default)
     {
         uint floor = Math.Max(minMass, 1u);
         uint level = cut ? Math.Max(FirstLevel, floor) : floor;
         var mass = SimdRowWorkspace.Grow(ref ws.Mass, values.Length + Slack);
         var ids = SimdRowWorkspace.Grow(ref ws.Candidates, values.Length + Slack);
-        ulong total = Candidates(values, max, scale, minMass, level, mass, ids, out int count);
+        ulong total = Candidates(values, max, scale, minMass, level, mass, ids, out int count, prefetch);
         ulong need = cut ? FixedPointMass.NucleusMass(total, pq) : total;
         if (Nucleus(mass[..count], ids[..count], need, ws.KeysFor(count), out lastKey, out kept)) return count;
         if (cut && SecondLevel > floor)
@@ -246,9 +259,9 @@ internal static class SimdMassRow
         ulong target = FixedPointMass.Target(random, kept), acc = 0;
         for (int j = 0; j < mass.Length; j++)
         {
-            if (Key(mass[j], ids[j]) > lastKey) continue;
-            acc += mass[j];
-            if (acc > target) return ids[j];
+            ulong keep = Key(mass[j], ids[j]) <= lastKey ? ulong.MaxValue : 0; // no branch on a coin-flip condition
+            acc += mass[j] & keep;
+            if (acc > target) return ids[j]; // acc only grows when the candidate is kept, so the first crossing is a kept one
         }
         throw new InvalidOperationException("unreachable: draw target not below the kept mass");
     }

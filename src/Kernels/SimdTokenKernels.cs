@@ -227,7 +227,8 @@ public sealed class SimdTokenKernels : ITokenKernels
             for (int r = 0; r < rows; r++)
             {
                 var rowHistory = penalize ? history[historyOffsets[r]..historyOffsets[r + 1]] : default;
-                tokens[r] = SampleRow(logits.Slice(r * vocab, vocab), r, parameters, keys[r], penalize, rowHistory, topK, scale, minMass, pq, _ws);
+                var next = r + 1 < rows ? logits.Slice((r + 1) * vocab, vocab) : default;
+                tokens[r] = SampleRow(logits.Slice(r * vocab, vocab), r, parameters, keys[r], penalize, rowHistory, topK, scale, minMass, pq, _ws, next);
             }
             return;
         }
@@ -267,7 +268,7 @@ public sealed class SimdTokenKernels : ITokenKernels
     }
 
     private static int SampleRow(ReadOnlySpan<float> row, int r, SamplingParameters parameters, SampleKey key, bool penalize, ReadOnlySpan<int> history,
-        bool topK, float scale, uint minMass, ulong pq, SimdRowWorkspace ws)
+        bool topK, float scale, uint minMass, ulong pq, SimdRowWorkspace ws, ReadOnlySpan<float> next = default)
     {
         if (penalize)
         {
@@ -279,7 +280,7 @@ public sealed class SimdTokenKernels : ITokenKernels
         float max = RowMax(row, r);
         if (parameters.Greedy) return FirstEqual(row, max);
         ulong random = Philox4x32.Next64(parameters.Seed, key.RowId, key.Step, 0);
-        if (!topK) return DrawRow(row, max, scale, minMass, pq, parameters.TopP < 1f, random, ws);
+        if (!topK) return DrawRow(row, max, scale, minMass, pq, parameters.TopP < 1f, random, ws, next);
         int k = parameters.TopK;
         var ids = SimdRowWorkspace.Grow(ref ws.Ids, k);
         var vals = SimdRowWorkspace.Grow(ref ws.Values, k);
@@ -288,9 +289,10 @@ public sealed class SimdTokenKernels : ITokenKernels
         return ids[DrawRow(vals, max, scale, minMass, pq, parameters.TopP < 1f, random, ws)];
     }
 
-    private static int DrawRow(ReadOnlySpan<float> values, float max, float scale, uint minMass, ulong pq, bool nucleus, ulong random, SimdRowWorkspace ws)
+    private static int DrawRow(ReadOnlySpan<float> values, float max, float scale, uint minMass, ulong pq, bool nucleus, ulong random, SimdRowWorkspace ws,
+        ReadOnlySpan<float> next = default)
     {
-        int count = SimdMassRow.Kept(values, max, scale, minMass, pq, nucleus, ws, out ulong lastKey, out ulong kept);
+        int count = SimdMassRow.Kept(values, max, scale, minMass, pq, nucleus, ws, out ulong lastKey, out ulong kept, next);
         return SimdMassRow.Draw(ws.Mass.AsSpan(0, count), ws.Candidates.AsSpan(0, count), lastKey, kept, random);
     }
 
