@@ -232,6 +232,13 @@ public sealed class SimdTokenKernels : ITokenKernels
             }
             return;
         }
+        SampleParallel(logits, vocab, parameters, keys, tokens, history, historyOffsets, rows, penalize, topK, scale, minMass, pq);
+    }
+
+    /// <summary>The rows of <see cref="Sample"/> on parallel workers (kept apart so the sequential path carries no closure).</summary>
+    private void SampleParallel(ReadOnlySpan<float> logits, int vocab, SamplingParameters parameters, ReadOnlySpan<SampleKey> keys, Span<int> tokens,
+        ReadOnlySpan<int> history, ReadOnlySpan<int> historyOffsets, int rows, bool penalize, bool topK, float scale, uint minMass, ulong pq)
+    {
         var errors = new ArgumentException?[rows];
         unsafe
         {
