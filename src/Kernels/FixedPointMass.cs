@@ -1,54 +1,96 @@
 namespace DecodeAlign.Kernels;
 
 /// <summary>
-/// Integer probability mass used for every sampling decision, so that sampled ids are bit-identical on all backends.
-/// A logit y with row maximum m at temperature τ gets mass W = round-down(2^40 · 2^t) with t = (y − m) · (log2 e / τ),
-/// computed as: one float subtraction and one float multiplication (both correctly rounded, and not an a·b+c pattern
-/// that a GPU compiler could contract into an FMA), an exact scaling by 2^24 and truncation to an integer q, then
-/// 2^(−q/2^24) by a degree-6 polynomial in Q30/Q32 fixed point with 64-bit integer multiplies. Masses are
-/// summed as integers (associative), so prefix sums, thresholds and the chosen id do not depend on summation order.
-/// Relative error of a mass against exp is below 3e-8; tokens with t &lt; −40 (probability below 2^-40 ≈ 9e-13 of
-/// the top token) get mass 0 and are never sampled.
+/// Integer probability mass of a token, used for every sampling and masking decision, so that sampled ids are
+/// bit-identical on all backends; cheap enough (one table lookup and one shift) to run at memory speed.
+/// A logit y with row maximum m at temperature τ gets the 32-bit mass
+/// W = T[q mod 2^12] &gt;&gt; ⌊q / 2^12⌋ (0 when ⌊q / 2^12⌋ ≥ 32), with t = max((y − m) · (log2 e / τ), −32) and
+/// q = ⌊(⌊−t · 2^13⌋ + 1) / 2⌋ = −t · 2^12 rounded to the nearest integer (halves up). t comes from one float
+/// subtraction and one float multiplication (correctly rounded, not an a·b+c pattern a GPU compiler could contract into
+/// an FMA); the scaling by 2^13 is exact and the rest is integer. T[j] ≈ 2^31 · 2^(−j/2^12) is the rounded Q31 product
+/// of two 64-entry tables 2^31 · 2^(−⌊j/64⌋/64) and 2^31 · 2^(−(j mod 64)/4096), which are built once from the integer
+/// polynomial of <see cref="FixedPointExp"/> (so the same bits everywhere, checked by a test); the product form lets
+/// AVX-512 compute entries with in-register permutes instead of a slow gather. Error bound, against 2^t of the float t:
+/// |W − 2^31 · 2^t| ≤ 8.5e-5 · 2^31 · 2^t + 1 (rounding q by at most half a step of 2^−12 costs a factor
+/// 2^(±2^−13) = 1 ± 8.46e-5; table entries are within 6.5e-8 relative; the shift truncates less than 1). The top token gets
+/// exactly 2^31; tokens more than about 31 log2 units below it (probability below 2^−31 ≈ 4.7e-10 of the top token) get 0
+/// and are never sampled. Masses are summed in 64-bit integers (associative), so totals, thresholds and the chosen id
+/// do not depend on summation order.
 /// </summary>
 public static class FixedPointMass
 {
-    /// <summary>Mass of the top token: 2^40.</summary>
-    public const ulong One = 1UL << 40;
+    /// <summary>Mass of the top token: 2^31.</summary>
+    public const uint One = 1u << 31;
 
-    /// <summary>Lowest exponent (log2 units below the maximum) that still carries mass.</summary>
-    public const float MinExponent = -40f;
+    /// <summary>Fraction bits of the quantised exponent q (the table has 2^FractionBits entries).</summary>
+    public const int FractionBits = 12;
+
+    /// <summary>Exponents (log2 units below the maximum) are clamped here, where the shift leaves no mass.</summary>
+    public const float MinExponent = -32f;
+
+    /// <summary>−2^(FractionBits + 1): t times this, truncated, is twice the quantised exponent before rounding.</summary>
+    internal const float QuantizeScale = -(float)(2 << FractionBits);
+
+    /// <summary>Mask of the table index bits of q.</summary>
+    internal const int FractionMask = (1 << FractionBits) - 1;
+
+    /// <summary>Split of the table index j = 64·h + l: T[j] is the rounded product of Coarse[h] and Fine[l].</summary>
+    internal const int FineBits = 6;
+
+    /// <summary>Coarse[h] = 2^31 · 2^(−h/64) rounded (64 entries), small enough for in-register lookups.</summary>
+    internal static readonly uint[] Coarse = Q31Powers(1 << (FractionBits - FineBits), 24 - (FractionBits - FineBits));
+
+    /// <summary>Fine[l] = 2^31 · 2^(−l/4096) rounded (64 entries).</summary>
+    internal static readonly uint[] Fine = Q31Powers(1 << FineBits, 24 - FractionBits);
+
+    /// <summary>T[j] = ⌊(Coarse[j / 64] · Fine[j mod 64] + 2^30) / 2^31⌋ ≈ 2^31 · 2^(−j/2^12), the host copy every backend reads.</summary>
+    internal static readonly uint[] Table = BuildTable();
+
+    /// <summary>Entries 2^31 · 2^(−k · 2^shift / 2^24) from the integer polynomial of <see cref="FixedPointExp"/>, rounded to Q31: the same bits on any machine.</summary>
+    private static uint[] Q31Powers(int count, int shift)
+    {
+        var p = new uint[count];
+        for (int k = 0; k < count; k++) p[k] = (uint)((FixedPointExp.Exp2Neg(k << shift) + 256) >> 9);
+        return p;
+    }
+
+    private static uint[] BuildTable()
+    {
+        var table = new uint[1 << FractionBits];
+        for (int j = 0; j < table.Length; j++) table[j] = Product(Coarse[j >> FineBits], Fine[j & ((1 << FineBits) - 1)]);
+        return table;
+    }
+
+    /// <summary>Rounded Q31 product ⌊(a · b + 2^30) / 2^31⌋ (the SIMD path computes table entries with it on the fly).</summary>
+    internal static uint Product(uint a, uint b) => (uint)(((ulong)a * b + (1UL << 30)) >> 31);
+
+    /// <summary>The mass table T (read-only), for backends that must copy it to a device.</summary>
+    public static ReadOnlySpan<uint> ExpTable => Table;
 
     /// <summary>log2(e) / τ as the float multiplier applied to (y − max); τ must be &gt; 0.</summary>
     public static float ScaleFor(float temperature) => (float)(1.4426950408889634 / temperature);
 
-    /// <summary>Mass of logit <paramref name="y"/> against row maximum <paramref name="max"/> at multiplier <paramref name="scale"/>.</summary>
-    public static ulong Weight(float y, float max, float scale)
+    /// <summary>Quantised exponent q = round(−t · 2^12) of logit <paramref name="y"/>, in [0, 32 · 2^12].</summary>
+    public static int Exponent(float y, float max, float scale)
     {
         float t = (y - max) * scale;
-        if (!(t >= MinExponent)) return 0; // also −∞ logits
-        int q = (int)(-t * 16777216f);
-        return Exp2Neg(q);
+        if (!(t >= MinExponent)) t = MinExponent; // also −∞ logits
+        int twice = (int)(t * QuantizeScale);
+        return (twice + 1) >> 1;
     }
 
-    /// <summary>Polynomial coefficients (Q30) of 2^g on [0, 1], lowest order first; shared with the SIMD path.</summary>
-    internal const ulong C0 = 1073741827, C1 = 744260852, C2 = 257945486, C3 = 59571873, C4 = 10398316, C5 = 1330509, C6 = 234782;
-
-    /// <summary>2^40 · 2^(−q / 2^24) for 0 ≤ q ≤ 40·2^24, in integer arithmetic only.</summary>
-    public static ulong Exp2Neg(int q)
+    /// <summary>Mass for exponent <paramref name="q"/> given its table entry T[q mod 2^12] (0 once the shift reaches 32).</summary>
+    public static uint FromEntry(int q, uint entry)
     {
-        // 2^(−q/2^24) = 2^(−(n+1)) · 2^g with n = ⌊q/2^24⌋ and g = 1 − frac ∈ (0, 1); 2^g by a degree-6 polynomial
-        // interpolating 2^x at the Chebyshev nodes of [0, 1] (relative error 3.3e-9), coefficients in Q30, g in Q32.
-        int n = q >> 24;
-        if ((q & 0xFFFFFF) == 0) return One >> n; // exact powers of two (g = 1 would not fit the 32-bit lanes of the SIMD path)
-        ulong g = (ulong)(16777216 - (q & 0xFFFFFF)) << 8; // Q32, < 2^32
-        ulong acc = C6;
-        acc = C5 + ((acc * g) >> 32);
-        acc = C4 + ((acc * g) >> 32);
-        acc = C3 + ((acc * g) >> 32);
-        acc = C2 + ((acc * g) >> 32);
-        acc = C1 + ((acc * g) >> 32);
-        acc = C0 + ((acc * g) >> 32);                     // Q30, about [2^30, 2^31)
-        return (acc << 10) >> (n + 1);
+        int n = q >> FractionBits;
+        return n < 32 ? entry >> n : 0u;
+    }
+
+    /// <summary>Mass of logit <paramref name="y"/> against row maximum <paramref name="max"/> at multiplier <paramref name="scale"/>.</summary>
+    public static uint Weight(float y, float max, float scale)
+    {
+        int q = Exponent(y, max, scale);
+        return FromEntry(q, Table[q & FractionMask]);
     }
 
     /// <summary>High 64 bits of the 128-bit product a·b (written with 32-bit halves so GPU kernels can use it too).</summary>
@@ -73,17 +115,6 @@ public static class FixedPointMass
         return hi * pq + ((lo * pq + 0xFFFFFFFFUL) >> 32);
     }
 
-    /// <summary>Min-p mass threshold ⌈minP · 2^40⌉: tokens below it are dropped (the top token always stays).</summary>
-    public static ulong MinPMass(float minP) => (ulong)Math.Ceiling(minP * (double)One);
-
-    /// <summary>
-    /// Metropolis–Hastings threshold ⌊2^32 · exp(clamp(Δ, −20, 20))⌋ (2^32 when Δ ≥ 0): accept iff a uniform
-    /// 32-bit integer is below it.
-    /// </summary>
-    public static ulong AcceptThreshold(float delta)
-    {
-        if (delta >= 0f) return 1UL << 32;
-        float clamped = delta < -20f ? -20f : delta;
-        return Weight(clamped, 0f, ScaleFor(1f)) >> 8;
-    }
+    /// <summary>Min-p mass threshold ⌈minP · 2^31⌉: tokens below it are dropped (the top token always stays).</summary>
+    public static uint MinPMass(float minP) => (uint)Math.Ceiling(minP * (double)One);
 }

@@ -9,7 +9,7 @@ internal struct IlgpuRowArgs
     public int UseTopP;     // 1 = nucleus cut
     public int MaskOnly;    // 1 = write −∞ over dropped tokens instead of drawing
     public float Scale;     // log2(e) / τ
-    public ulong MinMass;   // 0 = off
+    public uint MinMass;    // 0 = off
     public ulong TopPQ32;
     public ulong Seed;
 }

@@ -202,7 +202,7 @@ internal static class IlgpuKernelCode
     /// One group per row: penalties already applied, then (greedy argmax) or top-k → masses → min-p → nucleus →
     /// Philox draw, or, with MaskOnly, −∞ written over every dropped token. Mirrors <see cref="ReferenceKernels"/>.
     /// </summary>
-    public static void SampleRows(ArrayView<float> x, ArrayView<ulong> w, ArrayView<long> rowIds, ArrayView<int> steps, ArrayView<int> tokens, ArrayView<int> status, IlgpuRowArgs a)
+    public static void SampleRows(ArrayView<float> x, ArrayView<uint> w, ArrayView<uint> table, ArrayView<long> rowIds, ArrayView<int> steps, ArrayView<int> tokens, ArrayView<int> status, IlgpuRowArgs a)
     {
         var shU = SharedMemory.Allocate<ulong>(MaxGroup);
         var shF = SharedMemory.Allocate<float>(MaxGroup);
@@ -248,7 +248,12 @@ internal static class IlgpuKernelCode
                 uint key = KeyOf(y);
                 keep = key > kStar || (key == kStar && kRank + seen++ < kNeed);
             }
-            ulong m = keep ? FixedPointMass.Weight(y, max, a.Scale) : 0;
+            uint m = 0;
+            if (keep)
+            {
+                int q = FixedPointMass.Exponent(y, max, a.Scale);
+                m = FixedPointMass.FromEntry(q, table[q & FixedPointMass.FractionMask]);
+            }
             if (m < a.MinMass) m = 0;
             w[b + i] = m;
             sum += m;
@@ -400,7 +405,7 @@ internal static class IlgpuKernelCode
         float delta = 0f;
         for (int t = 0; t < count; t++) delta += terms[(long)c * count + t];
         uint u = (uint)Philox4x32.Next64(seed, rowIds[c], steps[c], 0);
-        accepted[c] = (byte)(u < FixedPointMass.AcceptThreshold(delta) ? 1 : 0);
+        accepted[c] = (byte)(u < FixedPointExp.AcceptThreshold(delta) ? 1 : 0);
     }
 
     /// <summary>One thread per group: first index of the maximum; status 1 when the group holds NaN.</summary>
@@ -444,7 +449,7 @@ internal static class IlgpuKernelCode
         int win = -1;
         for (int i = from; i < to; i++)
         {
-            ulong wi = weighted != 0 ? FixedPointMass.Weight(rewards[i], max, scale) : 1UL;
+            ulong wi = weighted != 0 ? FixedPointExp.Weight(rewards[i], max, scale) : 1UL;
             total += wi;
             int answer = answers[i];
             if (answer == -1) { none += wi; continue; }
@@ -453,7 +458,7 @@ internal static class IlgpuKernelCode
             if (!first) continue;
             ulong mass = wi;
             for (int j = i + 1; j < to; j++)
-                if (answers[j] == answer) mass += weighted != 0 ? FixedPointMass.Weight(rewards[j], max, scale) : 1UL;
+                if (answers[j] == answer) mass += weighted != 0 ? FixedPointExp.Weight(rewards[j], max, scale) : 1UL;
             if (win == -1 || mass > best || (mass == best && answer < win)) { win = answer; best = mass; }
         }
         winners[g] = win;

@@ -18,9 +18,10 @@ public sealed class IlgpuTokenKernels : ITokenKernels
     private readonly Accelerator _accelerator;
     private readonly int _group;
     private readonly Dictionary<string, MemoryBuffer> _buffers = [];
+    private readonly ArrayView<uint> _massTable;
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int> _topK;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<ulong>, ArrayView<long>, ArrayView<int>, ArrayView<int>, ArrayView<int>, IlgpuRowArgs> _sample;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<uint>, ArrayView<uint>, ArrayView<long>, ArrayView<int>, ArrayView<int>, ArrayView<int>, IlgpuRowArgs> _sample;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, IlgpuPenaltyArgs> _penalize;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int> _normalize;
     private readonly Action<Index1D, ArrayView<float>, float> _scale;
@@ -39,8 +40,9 @@ public sealed class IlgpuTokenKernels : ITokenKernels
         Kind = kind;
         _group = Math.Min(accelerator.MaxNumThreadsPerGroup, kind == KernelBackendKind.Cuda ? 256 : 8);
         _group = Math.Min(_group, IlgpuKernelCode.MaxGroup);
+        _massTable = Upload<uint>("massTable", FixedPointMass.ExpTable);
         _topK = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int>(IlgpuKernelCode.TopK);
-        _sample = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<ulong>, ArrayView<long>, ArrayView<int>, ArrayView<int>, ArrayView<int>, IlgpuRowArgs>(IlgpuKernelCode.SampleRows);
+        _sample = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<uint>, ArrayView<uint>, ArrayView<long>, ArrayView<int>, ArrayView<int>, ArrayView<int>, IlgpuRowArgs>(IlgpuKernelCode.SampleRows);
         _penalize = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<int>, IlgpuPenaltyArgs>(IlgpuKernelCode.Penalize);
         _normalize = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int>(IlgpuKernelCode.Normalize);
         _scale = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float>(IlgpuKernelCode.Scale);
@@ -239,10 +241,10 @@ public sealed class IlgpuTokenKernels : ITokenKernels
     private ArrayView<int> RunRows(ArrayView<float> x, int rows, IlgpuRowArgs args, ReadOnlySpan<SampleKey> keys)
     {
         var (rowIds, steps) = keys.IsEmpty ? (Buffer<long>("rowIds", rows), Buffer<int>("steps", rows)) : UploadKeys(keys);
-        var w = Buffer<ulong>("mass", (long)rows * args.Vocab);
+        var w = Buffer<uint>("mass", (long)rows * args.Vocab);
         var tokens = Buffer<int>("tokens", rows);
         var status = Buffer<int>("status", rows);
-        _sample(Rows(rows), x, w, rowIds, steps, tokens, status, args);
+        _sample(Rows(rows), x, w, _massTable, rowIds, steps, tokens, status, args);
         CheckStatus(status, rows, "logits");
         return tokens;
     }

@@ -105,7 +105,7 @@ internal sealed class ReferenceKernels : ITokenKernels
         if (topK > 0 && topK < v) { var order = Order(row); for (int j = 0; j < topK; j++) keep[order[j]] = true; }
         else Array.Fill(keep, true);
         float scale = FixedPointMass.ScaleFor(temperature);
-        ulong minMass = minP > 0 ? FixedPointMass.MinPMass(minP) : 0;
+        uint minMass = minP > 0 ? FixedPointMass.MinPMass(minP) : 0;
         var w = new ulong[v];
         for (int i = 0; i < v; i++)
         {
@@ -272,7 +272,7 @@ internal sealed class ReferenceKernels : ITokenKernels
             for (int t = 0; t < terms; t++) delta += logRatioTerms[c * terms + t];
             if (float.IsNaN(delta)) throw new ArgumentException($"log-ratio of chain {c} is NaN");
             uint u = (uint)Philox4x32.Next64(seed, keys[c].RowId, keys[c].Step, 0);
-            accepted[c] = u < FixedPointMass.AcceptThreshold(delta);
+            accepted[c] = u < FixedPointExp.AcceptThreshold(delta);
         }
     }
 
@@ -311,7 +311,7 @@ internal sealed class ReferenceKernels : ITokenKernels
             ulong total = 0;
             for (int i = lo; i < hi; i++)
             {
-                ulong w = weighted ? FixedPointMass.Weight(rewards[i], max, scale) : 1UL;
+                ulong w = weighted ? FixedPointExp.Weight(rewards[i], max, scale) : 1UL;
                 total += w;
                 mass[answers[i]] = mass.GetValueOrDefault(answers[i]) + w;
             }

@@ -1,118 +1,193 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace DecodeAlign.Kernels;
 
 /// <summary>
-/// CPU implementation of the <see cref="FixedPointMass"/> row pipeline: masses (AVX2 where available, the same
-/// integer operations lane by lane), the nucleus cut by a log-mantissa histogram instead of a sort, and the draw.
-/// Results are identical to the scalar definition by construction (same integer arithmetic, same ordering rules).
+/// CPU implementation of the <see cref="FixedPointMass"/> row pipeline in one pass over the logits plus work on a short
+/// candidate list: the pass computes every mass (AVX-512: table entries from in-register lookups and a product; AVX2:
+/// a gather from the table; otherwise the scalar definition), sums them, and left-packs the (mass, id) of the tokens at or above a level that
+/// usually already holds the nucleus; the nucleus cut (mass-weighted quickselect) and the draw then run on those
+/// candidates only, so no mass array is stored, zeroed or rescanned. Results equal the scalar definition by
+/// construction (same integer arithmetic, same (mass desc, id asc) order, same draw rule).
 /// </summary>
 internal static class SimdMassRow
 {
-    private const int Buckets = 64 + 35 * 32;
+    /// <summary>
+    /// First candidate level, 2^−12 of the top token: for peaked LM-like rows the nucleus lies far above it while only a
+    /// few percent of tokens reach it; when it does not hold the nucleus the pass is repeated at the lowest level.
+    /// </summary>
+    public const uint FirstLevel = FixedPointMass.One >> 12;
 
-    /// <summary>Writes each value's mass (0 below <paramref name="minMass"/>) into <paramref name="w"/> and returns the total.</summary>
-    public static ulong Masses(ReadOnlySpan<float> values, float max, float scale, ulong minMass, Span<ulong> w)
+    /// <summary>
+    /// Second candidate level, 2^−16 of the top token, tried when <see cref="FirstLevel"/> misses the nucleus (on Gaussian
+    /// 152k rows at τ 0.8, top-p 0.9, about one row in ten needs tokens just below 2^−12): still a few thousand candidates,
+    /// where going straight to the lowest level would pack and quickselect nearly the whole row.
+    /// </summary>
+    public const uint SecondLevel = FixedPointMass.One >> 16;
+
+    /// <summary>Candidates room beyond the row length: the packed stores always write a whole (up to 16-lane) vector.</summary>
+    public const int Slack = 16;
+
+    /// <summary>Row r of the AVX2 left-pack table: the lanes whose bit is set in r, in lane order.</summary>
+    private static readonly int[] PackTable = BuildPackTable();
+
+    private static int[] BuildPackTable()
     {
-        int i = 0;
+        var t = new int[256 * 8];
+        for (int bits = 0; bits < 256; bits++)
+            for (int lane = 0, n = 0; lane < 8; lane++)
+                if ((bits >> lane & 1) != 0) t[bits * 8 + n++] = lane;
+        return t;
+    }
+
+    /// <summary>
+    /// Masses of <paramref name="values"/> (0 below <paramref name="minMass"/>): returns their total and writes the
+    /// (mass, index) of every mass ≥ <paramref name="level"/> (≥ 1) in index order, returning their count in
+    /// <paramref name="count"/>. <paramref name="mass"/> and <paramref name="ids"/> need <see cref="Slack"/> extra room.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip the unoptimised tier and on-stack replacement
+    public static unsafe ulong Candidates(ReadOnlySpan<float> values, float max, float scale, uint minMass, uint level,
+        Span<uint> mass, Span<int> ids, out int count, ReadOnlySpan<float> prefetch = default)
+    {
+        if (mass.Length < values.Length + Slack || ids.Length < values.Length + Slack) throw new ArgumentException("candidate buffers too short");
+        int i = 0, n = 0;
         ulong total = 0;
-        if (Avx2.IsSupported && values.Length >= 8)
+        fixed (uint* table = FixedPointMass.Table)
+        fixed (int* pack = PackTable)
+        fixed (float* src = values)
+        fixed (uint* dm = mass)
+        fixed (int* di = ids)
+        fixed (float* next = prefetch)
         {
-            var maxV = Vector256.Create(max);
-            var scaleV = Vector256.Create(scale);
-            var minE = Vector256.Create(FixedPointMass.MinExponent);
-            var two24 = Vector256.Create(-16777216f);
-            var fracMask = Vector256.Create(0xFFFFFF);
-            var base24 = Vector256.Create(16777216);
-            var one = Vector256.Create(FixedPointMass.One);
-            var minM = Vector256.Create((long)minMass - 1);
-            var sum = Vector256<ulong>.Zero;
-            ref float src = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
-            for (; i <= values.Length - 8; i += 8)
+            // Lines of the next row (same length or shorter) are requested as this row's lines are consumed, so that
+            // its maximum and mass passes read from cache while this compute-bound pass hides the memory latency.
+            float* nextEnd = next + prefetch.Length;
+            if (Avx512F.IsSupported && values.Length >= 16) i = Candidates512(src, values.Length, max, scale, minMass, level, dm, di, ref n, ref total, next, nextEnd);
+            if (Avx2.IsSupported && values.Length - i >= 8)
             {
-                var x = Vector256.LoadUnsafe(ref src, (nuint)i);
-                var t = Avx.Multiply(Avx.Subtract(x, maxV), scaleV);
-                var valid = Avx.CompareGreaterThanOrEqual(t, minE).AsInt32();
-                if (Avx.TestZ(valid, valid))
+                var maxV = Vector256.Create(max);
+                var scaleV = Vector256.Create(scale);
+                var floorV = Vector256.Create(FixedPointMass.MinExponent);
+                var quantV = Vector256.Create(FixedPointMass.QuantizeScale);
+                var oneV = Vector256.Create(1);
+                var fracV = Vector256.Create(FixedPointMass.FractionMask);
+                var minV = Vector256.Create(minMass);
+                var levelV = Vector256.Create(level);
+                var low = Vector256.Create(0xFFFFFFFFUL);
+                var idV = Vector256.Create(i) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                var eight = Vector256.Create(8);
+                var sum = Vector256<ulong>.Zero;
+                for (; i <= values.Length - 8; i += 8)
                 {
-                    w.Slice(i, 8).Clear();
-                    continue;
+                    if (next + i < nextEnd && (i & 15) == 0) Sse.Prefetch1(next + i);
+                    var t = Avx.Max(Avx.Multiply(Avx.Subtract(Avx.LoadVector256(src + i), maxV), scaleV), floorV);
+                    var q = Avx2.ShiftRightArithmetic(Avx2.Add(Avx.ConvertToVector256Int32WithTruncation(Avx.Multiply(t, quantV)), oneV), 1);
+                    var entry = Avx2.GatherVector256(table, Avx2.And(q, fracV), 4);
+                    var m = Avx2.ShiftRightLogicalVariable(entry, Avx2.ShiftRightLogical(q, FixedPointMass.FractionBits).AsUInt32());
+                    m = Avx2.And(m, Vector256.GreaterThanOrEqual(m, minV));
+                    var m64 = m.AsUInt64();
+                    sum += (m64 & low) + (m64 >> 32);
+                    int bits = Avx.MoveMask(Vector256.GreaterThanOrEqual(m, levelV).AsSingle());
+                    var perm = Avx.LoadVector256(pack + bits * 8);
+                    Avx.Store(dm + n, Avx2.PermuteVar8x32(m, perm.AsUInt32()));
+                    Avx.Store(di + n, Avx2.PermuteVar8x32(idV, perm));
+                    n += BitOperations.PopCount((uint)bits);
+                    idV += eight;
                 }
-                var q = Avx.ConvertToVector256Int32WithTruncation(Avx.Multiply(t, two24));
-                var frac = Avx2.And(q, fracMask);
-                var n = Avx2.ShiftRightArithmetic(q, 24);
-                var g = Avx2.ShiftLeftLogical(Avx2.Subtract(base24, frac), 8); // wraps to 0 when frac = 0, blended below
-                var exact = Avx2.CompareEqual(frac, Vector256<int>.Zero);
-                for (int half = 0; half < 2; half++)
-                {
-                    var g64 = Avx2.ConvertToVector256Int64(half == 0 ? g.GetLower() : g.GetUpper()).AsUInt64() & Vector256.Create(0xFFFFFFFFUL);
-                    var n64 = Avx2.ConvertToVector256Int64(half == 0 ? n.GetLower() : n.GetUpper()).AsUInt64();
-                    var v64 = Avx2.ConvertToVector256Int64(half == 0 ? valid.GetLower() : valid.GetUpper());
-                    var e64 = Avx2.ConvertToVector256Int64(half == 0 ? exact.GetLower() : exact.GetUpper());
-                    var g32 = g64.AsUInt32();
-                    var acc = Vector256.Create(FixedPointMass.C6);
-                    acc = Vector256.Create(FixedPointMass.C5) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(FixedPointMass.C4) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(FixedPointMass.C3) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(FixedPointMass.C2) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(FixedPointMass.C1) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    acc = Vector256.Create(FixedPointMass.C0) + Avx2.ShiftRightLogical(Avx2.Multiply(acc.AsUInt32(), g32), 32);
-                    var poly = Avx2.ShiftRightLogicalVariable(Avx2.ShiftLeftLogical(acc, 10), n64 + Vector256<ulong>.One);
-                    var pow = Avx2.ShiftRightLogicalVariable(one, n64);
-                    var res = Avx2.BlendVariable(poly, pow, e64.AsUInt64());
-                    res = Avx2.And(res, v64.AsUInt64());
-                    res = Avx2.AndNot(Avx2.CompareGreaterThan(minM, res.AsInt64()).AsUInt64(), res);
-                    res.StoreUnsafe(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(w), (nuint)(i + half * 4));
-                    sum += res;
-                }
+                total += Vector256.Sum(sum);
             }
-            total = Vector256.Sum(sum);
+            for (; i < values.Length; i++)
+            {
+                uint m = FixedPointMass.Weight(values[i], max, scale);
+                if (m < minMass) m = 0;
+                total += m;
+                if (m >= level) { dm[n] = m; di[n++] = i; }
+            }
         }
-        for (; i < values.Length; i++)
-        {
-            ulong m = FixedPointMass.Weight(values[i], max, scale);
-            if (m < minMass) m = 0;
-            w[i] = m;
-            total += m;
-        }
+        count = n;
         return total;
     }
 
-    /// <summary>Monotone bucket of a mass: exact below 64, else 64 + 32·(log2 − 6) + the next five mantissa bits.</summary>
-    private static int Bucket(ulong w)
+    /// <summary>
+    /// The AVX-512 body of <see cref="Candidates"/> over whole 16-float vectors, returning where it stopped: table
+    /// entries come from two in-register 64-entry lookups (permutes) and one rounded 32×32-bit product per lane, as in
+    /// <see cref="FixedPointMass.Product"/>, and candidates are left-packed with a register compress (the
+    /// memory-destination form is slow on some cores).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip the unoptimised tier and on-stack replacement
+    private static unsafe int Candidates512(float* src, int length, float max, float scale, uint minMass, uint level, uint* dm, int* di, ref int n, ref ulong total,
+        float* next, float* nextEnd)
     {
-        if (w < 64) return (int)w;
-        int e = BitOperations.Log2(w);
-        return 64 + (e - 6) * 32 + (int)((w >> (e - 5)) & 31);
+        int i = 0;
+        fixed (uint* pc = FixedPointMass.Coarse)
+        fixed (uint* pf = FixedPointMass.Fine)
+        {
+            Vector512<uint> c0 = Vector512.Load(pc), c1 = Vector512.Load(pc + 16), c2 = Vector512.Load(pc + 32), c3 = Vector512.Load(pc + 48);
+            Vector512<uint> f0 = Vector512.Load(pf), f1 = Vector512.Load(pf + 16), f2 = Vector512.Load(pf + 32), f3 = Vector512.Load(pf + 48);
+            var maxV = Vector512.Create(max);
+            var scaleV = Vector512.Create(scale);
+            var floorV = Vector512.Create(FixedPointMass.MinExponent);
+            var quantV = Vector512.Create(FixedPointMass.QuantizeScale);
+            var oneV = Vector512.Create(1);
+            var half = Vector512.Create(32u); // bit 5 of a 64-entry index: which pair of registers holds the entry
+            var minV = Vector512.Create(minMass);
+            var levelV = Vector512.Create(level);
+            var low = Vector512.Create(0xFFFFFFFFUL);
+            var round = Vector512.Create(1UL << 30);
+            var idV = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15).AsUInt32();
+            var sixteen = Vector512.Create(16u);
+            var sum = Vector512<ulong>.Zero;
+            for (; i <= length - 16; i += 16)
+            {
+                if (next + i < nextEnd) Sse.Prefetch1(next + i);
+                var t = Avx512F.Max(Avx512F.Multiply(Avx512F.Subtract(Vector512.Load(src + i), maxV), scaleV), floorV);
+                var q = Avx512F.ShiftRightArithmetic(Avx512F.Add(Avx512F.ConvertToVector512Int32WithTruncation(Avx512F.Multiply(t, quantV)), oneV), 1).AsUInt32();
+                var h = Avx512F.ShiftRightLogical(q, FixedPointMass.FineBits);
+                var a = Vector512.ConditionalSelect(Vector512.Equals(h & half, half), Avx512F.PermuteVar16x32x2(c2, h, c3), Avx512F.PermuteVar16x32x2(c0, h, c1));
+                var b = Vector512.ConditionalSelect(Vector512.Equals(q & half, half), Avx512F.PermuteVar16x32x2(f2, q, f3), Avx512F.PermuteVar16x32x2(f0, q, f1));
+                var even = Avx512F.Multiply(a, b); // products of lanes 0, 2, 4, …
+                var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(a.AsUInt64(), 32).AsUInt32(), Avx512F.ShiftRightLogical(b.AsUInt64(), 32).AsUInt32());
+                var entry = (Avx512F.ShiftRightLogical(even + round, 31) | (Avx512F.ShiftLeftLogical(odd + round, 1) & ~low)).AsUInt32();
+                var m = Avx512F.ShiftRightLogicalVariable(entry, Avx512F.ShiftRightLogical(q, FixedPointMass.FractionBits));
+                m &= Vector512.GreaterThanOrEqual(m, minV);
+                var m64 = m.AsUInt64();
+                sum += (m64 & low) + (m64 >> 32);
+                var keep = Vector512.GreaterThanOrEqual(m, levelV);
+                Vector512.Store(Avx512F.Compress(Vector512<uint>.Zero, keep, m), dm + n);
+                Vector512.Store(Avx512F.Compress(Vector512<uint>.Zero, keep, idV), (uint*)di + n);
+                n += BitOperations.PopCount((uint)keep.ExtractMostSignificantBits());
+                idV += sixteen;
+            }
+            total += Vector512.Sum(sum);
+        }
+        return i;
     }
 
-    /// <summary>Sort key ordering (mass desc, id asc) as one ascending ulong: masses are below 2^41, ids below 2^23.</summary>
-    private static ulong OrderKey(ulong w, int id) => ((2 * FixedPointMass.One - 1 - w) << 23) | (uint)id;
+    /// <summary>Sort key ordering (mass desc, id asc) as one ascending ulong.</summary>
+    public static ulong Key(uint mass, int id) => ((ulong)~mass << 32) | (uint)id;
 
-    private static ulong MassOfKey(ulong key) => 2 * FixedPointMass.One - 1 - (key >> 23);
-
-    private const int MaxPackedId = 1 << 23;
-
-    [ThreadStatic] private static ulong[]? t_keys;
+    private static uint MassOfKey(ulong key) => ~(uint)(key >> 32);
 
     /// <summary>
-    /// Zeroes every mass outside the nucleus: the most massive tokens, in (mass desc, id asc) order, until their sum
-    /// reaches ⌈total · p⌉. Returns the kept mass. A few SIMD passes find a power-of-two level L whose tokens
-    /// (W ≥ L) already hold the nucleus mass; a mass-weighted quickselect over those candidates (packed
-    /// (mass, id) keys, expected linear time) then finds the last kept token without sorting.
+    /// The nucleus among candidates that form a prefix of the (mass desc, id asc) order: the candidates, in that order,
+    /// until their sum reaches <paramref name="need"/>. Returns false when all candidates together stay below it;
+    /// otherwise the last kept key (a token is kept iff its <see cref="Key"/> ≤ it) and the kept mass. A mass-weighted
+    /// quickselect over packed keys (expected linear time) finds the last kept key without sorting.
     /// </summary>
-    public static ulong Nucleus(Span<ulong> w, ulong total, ulong pq)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip the unoptimised tier and on-stack replacement
+    public static bool Nucleus(ReadOnlySpan<uint> mass, ReadOnlySpan<int> ids, ulong need, Span<ulong> keys, out ulong lastKey, out ulong kept)
     {
-        ulong need = FixedPointMass.NucleusMass(total, pq);
-        if (need >= total) return total;
-        if (w.Length >= MaxPackedId) return HistogramNucleus(w, need);
-        // Start low enough that one pass usually suffices (the quickselect handles the extra candidates cheaply).
-        ulong level = FixedPointMass.One >> 12;
-        while (level > 1 && MassAtLeast(w, level) < need) level = level >> 7 == 0 ? 1 : level >> 7;
-        if (t_keys is null || t_keys.Length < w.Length) t_keys = new ulong[w.Length]; // room for every token: no counting pass
-        var keys = t_keys.AsSpan(0, Collect(w, level, t_keys));
+        ulong all = 0;
+        foreach (uint m in mass) all += m;
+        lastKey = ulong.MaxValue;
+        kept = all;
+        if (all < need) return false;
+        if (all == need) return true; // every candidate is needed (masses are ≥ 1, so no shorter prefix reaches it)
+        keys = keys[..mass.Length];
+        for (int j = 0; j < mass.Length; j++) keys[j] = Key(mass[j], ids[j]);
 
         // keys[0..lo) are known to be kept (mass `before`); the last kept key lies in [lo, hi).
         int lo = 0, hi = keys.Length;
@@ -122,14 +197,20 @@ internal static class SimdMassRow
             ulong x = keys[lo], y = keys[(lo + hi) >> 1], z = keys[hi - 1];
             ulong pivot = Math.Max(Math.Min(x, y), Math.Min(Math.Max(x, y), z)); // median of three distinct keys
             int i = lo;
-            ulong mass = 0;
+            ulong sum = 0;
+            // Branch-free Lomuto partition: keys[i..j) stay ≥ pivot, so swapping unconditionally and advancing i only for
+            // a smaller key keeps the invariant; the data-dependent branch mispredicted about every second key.
             for (int j = lo; j < hi; j++)
             {
                 ulong key = keys[j];
-                if (key < pivot) { keys[j] = keys[i]; keys[i++] = key; mass += MassOfKey(key); }
+                keys[j] = keys[i];
+                keys[i] = key;
+                ulong less = key < pivot ? 1UL : 0UL;
+                i += (int)less;
+                sum += MassOfKey(key) & (0UL - less);
             }
-            if (before + mass >= need) hi = i;
-            else { before += mass; lo = i; }
+            if (before + sum >= need) hi = i;
+            else { before += sum; lo = i; }
         }
         keys[lo..hi].Sort();
         int last = lo;
@@ -138,123 +219,50 @@ internal static class SimdMassRow
             before += MassOfKey(keys[last]);
             if (before >= need) break;
         }
-        ulong lastKey = keys[last], lastMass = MassOfKey(lastKey);
-        ZeroBelow(w, lastMass);
-        foreach (ulong key in keys)
-            if (key > lastKey && MassOfKey(key) == lastMass) w[(int)(key & (MaxPackedId - 1))] = 0; // equal mass, higher id
-        return before;
+        lastKey = keys[last];
+        kept = before;
+        return true;
     }
 
-    /// <summary>Packed keys of every mass ≥ <paramref name="level"/>, skipping whole vectors below it; returns their count.</summary>
-    private static int Collect(ReadOnlySpan<ulong> w, ulong level, Span<ulong> keys)
+    /// <summary>
+    /// Candidates of a row (in <paramref name="ws"/>: Mass and Candidates, their count returned) and its nucleus
+    /// (see <see cref="Nucleus"/>), cut at ⌈total · pq / 2^32⌉ when <paramref name="cut"/>, else keeping every token with
+    /// mass. Collects at <see cref="FirstLevel"/> first when cutting, then at <see cref="SecondLevel"/>, then at the lowest
+    /// level, each time only if the level before was too high (any level at or below the nucleus' smallest mass gives the
+    /// same result).
+    /// </summary>
+    public static int Kept(ReadOnlySpan<float> values, float max, float scale, uint minMass, ulong pq, bool cut, SimdRowWorkspace ws,
+        out ulong lastKey, out ulong kept, ReadOnlySpan<float> prefetch = default)
     {
-        int i = 0, n = 0;
-        if (Vector256.IsHardwareAccelerated)
+        uint floor = Math.Max(minMass, 1u);
+        uint level = cut ? Math.Max(FirstLevel, floor) : floor;
+        var mass = SimdRowWorkspace.Grow(ref ws.Mass, values.Length + Slack);
+        var ids = SimdRowWorkspace.Grow(ref ws.Candidates, values.Length + Slack);
+        ulong total = Candidates(values, max, scale, minMass, level, mass, ids, out int count, prefetch);
+        ulong need = cut ? FixedPointMass.NucleusMass(total, pq) : total;
+        if (Nucleus(mass[..count], ids[..count], need, ws.KeysFor(count), out lastKey, out kept)) return count;
+        if (cut && SecondLevel > floor)
         {
-            var below = Vector256.Create(level - 1);
-            ref ulong start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
-            for (; i + 4 <= w.Length; i += 4)
-            {
-                if (!Vector256.GreaterThanAny(Vector256.LoadUnsafe(ref start, (nuint)i), below)) continue;
-                for (int j = i; j < i + 4; j++) if (w[j] >= level) keys[n++] = OrderKey(w[j], j);
-            }
+            Candidates(values, max, scale, minMass, SecondLevel, mass, ids, out count);
+            if (Nucleus(mass[..count], ids[..count], need, ws.KeysFor(count), out lastKey, out kept)) return count;
         }
-        for (; i < w.Length; i++) if (w[i] >= level) keys[n++] = OrderKey(w[i], i);
-        return n;
+        Candidates(values, max, scale, minMass, floor, mass, ids, out count);
+        if (!Nucleus(mass[..count], ids[..count], need, ws.KeysFor(count), out lastKey, out kept))
+            throw new InvalidOperationException("unreachable: all tokens with mass hold less than the nucleus");
+        return count;
     }
 
-    private static ulong MassAtLeast(ReadOnlySpan<ulong> w, ulong level)
+    /// <summary>Id of the first kept candidate (index order) whose inclusive prefix mass exceeds ⌊random · kept / 2^64⌋.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot SIMD loops: skip the unoptimised tier and on-stack replacement
+    public static int Draw(ReadOnlySpan<uint> mass, ReadOnlySpan<int> ids, ulong lastKey, ulong kept, ulong random)
     {
-        int i = 0;
-        ulong sum = 0;
-        if (Vector256.IsHardwareAccelerated)
+        ulong target = FixedPointMass.Target(random, kept), acc = 0;
+        for (int j = 0; j < mass.Length; j++)
         {
-            var below = Vector256.Create(level - 1);
-            var acc = Vector256<ulong>.Zero;
-            ref ulong start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
-            for (; i + 4 <= w.Length; i += 4)
-            {
-                var x = Vector256.LoadUnsafe(ref start, (nuint)i);
-                acc += x & Vector256.GreaterThan(x, below);
-            }
-            sum = Vector256.Sum(acc);
+            ulong keep = Key(mass[j], ids[j]) <= lastKey ? ulong.MaxValue : 0; // no branch on a coin-flip condition
+            acc += mass[j] & keep;
+            if (acc > target) return ids[j]; // acc only grows when the candidate is kept, so the first crossing is a kept one
         }
-        for (; i < w.Length; i++) if (w[i] >= level) sum += w[i];
-        return sum;
-    }
-
-    private static void ZeroBelow(Span<ulong> w, ulong level)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var below = Vector256.Create(level - 1);
-            ref ulong start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
-            for (; i + 4 <= w.Length; i += 4)
-            {
-                var x = Vector256.LoadUnsafe(ref start, (nuint)i);
-                (x & Vector256.GreaterThan(x, below)).StoreUnsafe(ref start, (nuint)i);
-            }
-        }
-        for (; i < w.Length; i++) if (w[i] < level) w[i] = 0;
-    }
-
-    /// <summary>Nucleus by a mass histogram over <see cref="Bucket"/> (one pass) and a sort of the crossing bucket only.</summary>
-    private static ulong HistogramNucleus(Span<ulong> w, ulong need)
-    {
-        Span<ulong> hist = stackalloc ulong[Buckets];
-        hist.Clear();
-        foreach (ulong x in w) if (x != 0) hist[Bucket(x)] += x;
-        ulong above = 0;
-        int b = Buckets - 1;
-        for (; b > 0; b--)
-        {
-            if (above + hist[b] >= need) break;
-            above += hist[b];
-        }
-        var inBucket = new List<(ulong W, int Id)>();
-        for (int i = 0; i < w.Length; i++)
-        {
-            ulong x = w[i];
-            if (x == 0) continue;
-            int k = Bucket(x);
-            if (k == b) { inBucket.Add((x, i)); w[i] = 0; }
-            else if (k < b) w[i] = 0;
-        }
-        inBucket.Sort(static (a, c) => a.W != c.W ? c.W.CompareTo(a.W) : a.Id.CompareTo(c.Id));
-        ulong kept = above;
-        foreach (var (x, id) in inBucket)
-        {
-            if (kept >= need) break;
-            w[id] = x;
-            kept += x;
-        }
-        return kept;
-    }
-
-    /// <summary>First index whose inclusive prefix mass exceeds ⌊random · total / 2^64⌋ (total = Σ w &gt; 0).</summary>
-    public static int Draw(ReadOnlySpan<ulong> w, ulong total, ulong random)
-    {
-        ulong target = FixedPointMass.Target(random, total), acc = 0;
-        int i = 0;
-        const int Block = 64;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            ref ulong start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(w);
-            for (; i + Block <= w.Length; i += Block)
-            {
-                var s = Vector256<ulong>.Zero;
-                for (int j = 0; j < Block; j += 4) s += Vector256.LoadUnsafe(ref start, (nuint)(i + j));
-                ulong blockMass = Vector256.Sum(s);
-                if (acc + blockMass > target) break;
-                acc += blockMass;
-            }
-        }
-        for (; i < w.Length; i++)
-        {
-            acc += w[i];
-            if (acc > target) return i;
-        }
-        throw new InvalidOperationException("unreachable: draw target not below the total mass");
+        throw new InvalidOperationException("unreachable: draw target not below the kept mass");
     }
 }

@@ -6,10 +6,15 @@ internal sealed class SimdRowWorkspace
     public TopKSelector TopK { get; } = new();
 
     public float[] Row = [];
-    public ulong[] Mass = [];
+    public uint[] Mass = [];
+    public int[] Candidates = [];
+    public ulong[] Keys = [];
     public int[] Ids = [];
     public float[] Values = [];
     public int[] Sorted = [];
+
+    /// <summary>Key scratch for a candidate list of <paramref name="count"/> entries.</summary>
+    public Span<ulong> KeysFor(int count) => Grow(ref Keys, count);
 
     public static Span<T> Grow<T>(ref T[] buffer, int size)
     {

@@ -7,7 +7,8 @@ namespace DecodeAlign.Kernels;
 
 /// <summary>
 /// SIMD CPU backend (TensorPrimitives, Vector&lt;T&gt;, AVX2 where present): the default where no CUDA device exists.
-/// Rows are processed one after another on the calling thread; scratch buffers are reused across calls.
+/// Rows are processed one after another on the calling thread (Sample: on parallel workers for large batches on
+/// machines with at least 4 logical processors); scratch buffers are reused across calls.
 /// See <see cref="ITokenKernels"/> for the exactness contract.
 /// </summary>
 public sealed class SimdTokenKernels : ITokenKernels
@@ -18,8 +19,23 @@ public sealed class SimdTokenKernels : ITokenKernels
     private ulong[] _mass = [];
     private float[] _vals = [];
 
-    /// <summary>Batches with at least this many logits sample their rows in parallel (one workspace per worker).</summary>
+    /// <summary>Batches with at least this many logits sample their rows in parallel (one workspace per worker) …</summary>
     private const long ParallelThreshold = 1 << 16;
+
+    /// <summary>
+    /// … on machines with at least this many logical processors (by default). With 2 (shared) cores the hand-off to pool workers and
+    /// the preemption of either worker cost more than the second core saves (2026-12-01 harness, load 6–7: batches of
+    /// 8 and 64 rows at 32k and 152k took 4–80% longer in parallel), so those run on the calling thread.
+    /// </summary>
+    private const int DefaultParallelMinProcessors = 4;
+
+    private readonly int _parallelMinProcessors;
+
+    /// <summary>Creates the backend.</summary>
+    public SimdTokenKernels() : this(DefaultParallelMinProcessors) { }
+
+    /// <summary>Creates the backend with another processor count for the parallel row path (tests force it on 2-core machines).</summary>
+    internal SimdTokenKernels(int parallelMinProcessors) => _parallelMinProcessors = parallelMinProcessors;
 
     /// <inheritdoc/>
     public KernelBackendKind Kind => KernelBackendKind.Cpu;
@@ -158,10 +174,17 @@ public sealed class SimdTokenKernels : ITokenKernels
     private void Mask(Span<float> row, int r, float minP, float topP)
     {
         float max = RowMax(row, r);
-        var w = Grow(ref _mass, row.Length).AsSpan(0, row.Length);
-        ulong total = SimdMassRow.Masses(row, max, FixedPointMass.ScaleFor(1f), minP > 0 ? FixedPointMass.MinPMass(minP) : 0, w);
-        if (topP < 1f) SimdMassRow.Nucleus(w, total, FixedPointMass.TopPQ32(topP));
-        for (int i = 0; i < row.Length; i++) if (w[i] == 0) row[i] = float.NegativeInfinity;
+        uint minMass = minP > 0 ? FixedPointMass.MinPMass(minP) : 0;
+        int count = SimdMassRow.Kept(row, max, FixedPointMass.ScaleFor(1f), minMass, FixedPointMass.TopPQ32(topP), topP < 1f, _ws, out ulong lastKey, out _);
+        // Kept tokens are all among the candidates: save their logits, fill the row with −∞, put them back.
+        var mass = _ws.Mass.AsSpan(0, count);
+        var ids = _ws.Candidates.AsSpan(0, count);
+        var saved = SimdRowWorkspace.Grow(ref _ws.Values, count);
+        int kept = 0;
+        for (int j = 0; j < count; j++)
+            if (SimdMassRow.Key(mass[j], ids[j]) <= lastKey) { ids[kept] = ids[j]; saved[kept++] = row[ids[j]]; }
+        row.Fill(float.NegativeInfinity);
+        for (int j = 0; j < kept; j++) row[ids[j]] = saved[j];
     }
 
     /// <inheritdoc/>
@@ -195,9 +218,27 @@ public sealed class SimdTokenKernels : ITokenKernels
     {
         bool penalize = KernelChecks.SampleArguments(logits.Length, vocab, parameters, keys.Length, tokens.Length, history, historyOffsets, out int rows);
         float scale = parameters.Greedy ? 0f : FixedPointMass.ScaleFor(parameters.Temperature);
-        ulong minMass = parameters.MinP > 0f ? FixedPointMass.MinPMass(parameters.MinP) : 0;
+        uint minMass = parameters.MinP > 0f ? FixedPointMass.MinPMass(parameters.MinP) : 0;
         ulong pq = FixedPointMass.TopPQ32(parameters.TopP);
         bool topK = parameters.TopK > 0 && parameters.TopK < vocab;
+        if (rows == 1 || (long)rows * vocab < ParallelThreshold || Environment.ProcessorCount < _parallelMinProcessors)
+        {
+            // Sequential: no closure, pinning or error array; the first bad row throws, which is the lowest one.
+            for (int r = 0; r < rows; r++)
+            {
+                var rowHistory = penalize ? history[historyOffsets[r]..historyOffsets[r + 1]] : default;
+                var next = r + 1 < rows ? logits.Slice((r + 1) * vocab, vocab) : default;
+                tokens[r] = SampleRow(logits.Slice(r * vocab, vocab), r, parameters, keys[r], penalize, rowHistory, topK, scale, minMass, pq, _ws, next);
+            }
+            return;
+        }
+        SampleParallel(logits, vocab, parameters, keys, tokens, history, historyOffsets, rows, penalize, topK, scale, minMass, pq);
+    }
+
+    /// <summary>The rows of <see cref="Sample"/> on parallel workers (kept apart so the sequential path carries no closure).</summary>
+    private void SampleParallel(ReadOnlySpan<float> logits, int vocab, SamplingParameters parameters, ReadOnlySpan<SampleKey> keys, Span<int> tokens,
+        ReadOnlySpan<int> history, ReadOnlySpan<int> historyOffsets, int rows, bool penalize, bool topK, float scale, uint minMass, ulong pq)
+    {
         var errors = new ArgumentException?[rows];
         unsafe
         {
@@ -226,22 +267,15 @@ public sealed class SimdTokenKernels : ITokenKernels
                         errors[r] = e;
                     }
                 }
-                if (rows > 1 && (long)rows * vocab >= ParallelThreshold && Environment.ProcessorCount > 1)
-                {
-                    Parallel.For(0, rows, () => _pool.TryTake(out var ws) ? ws : new SimdRowWorkspace(),
-                        (r, _, ws) => { Row(r, ws); return ws; }, ws => _pool.Add(ws));
-                }
-                else
-                {
-                    for (int r = 0; r < rows; r++) Row(r, _ws);
-                }
+                Parallel.For(0, rows, () => _pool.TryTake(out var ws) ? ws : new SimdRowWorkspace(),
+                    (r, _, ws) => { Row(r, ws); return ws; }, ws => _pool.Add(ws));
             }
         }
         foreach (var e in errors) if (e is not null) throw e; // the lowest bad row, as a sequential loop would report
     }
 
     private static int SampleRow(ReadOnlySpan<float> row, int r, SamplingParameters parameters, SampleKey key, bool penalize, ReadOnlySpan<int> history,
-        bool topK, float scale, ulong minMass, ulong pq, SimdRowWorkspace ws)
+        bool topK, float scale, uint minMass, ulong pq, SimdRowWorkspace ws, ReadOnlySpan<float> next = default)
     {
         if (penalize)
         {
@@ -253,7 +287,7 @@ public sealed class SimdTokenKernels : ITokenKernels
         float max = RowMax(row, r);
         if (parameters.Greedy) return FirstEqual(row, max);
         ulong random = Philox4x32.Next64(parameters.Seed, key.RowId, key.Step, 0);
-        if (!topK) return DrawRow(row, max, scale, minMass, pq, parameters.TopP < 1f, random, ws);
+        if (!topK) return DrawRow(row, max, scale, minMass, pq, parameters.TopP < 1f, random, ws, next);
         int k = parameters.TopK;
         var ids = SimdRowWorkspace.Grow(ref ws.Ids, k);
         var vals = SimdRowWorkspace.Grow(ref ws.Values, k);
@@ -262,12 +296,11 @@ public sealed class SimdTokenKernels : ITokenKernels
         return ids[DrawRow(vals, max, scale, minMass, pq, parameters.TopP < 1f, random, ws)];
     }
 
-    private static int DrawRow(ReadOnlySpan<float> values, float max, float scale, ulong minMass, ulong pq, bool nucleus, ulong random, SimdRowWorkspace ws)
+    private static int DrawRow(ReadOnlySpan<float> values, float max, float scale, uint minMass, ulong pq, bool nucleus, ulong random, SimdRowWorkspace ws,
+        ReadOnlySpan<float> next = default)
     {
-        var w = SimdRowWorkspace.Grow(ref ws.Mass, values.Length);
-        ulong total = SimdMassRow.Masses(values, max, scale, minMass, w);
-        if (nucleus) total = SimdMassRow.Nucleus(w, total, pq);
-        return SimdMassRow.Draw(w, total, random);
+        int count = SimdMassRow.Kept(values, max, scale, minMass, pq, nucleus, ws, out ulong lastKey, out ulong kept, next);
+        return SimdMassRow.Draw(ws.Mass.AsSpan(0, count), ws.Candidates.AsSpan(0, count), lastKey, kept, random);
     }
 
     /// <inheritdoc/>
@@ -333,7 +366,7 @@ public sealed class SimdTokenKernels : ITokenKernels
             float delta = 0f;
             for (int j = 0; j < t.Length; j++) delta += t[j];
             if (float.IsNaN(delta)) throw new ArgumentException($"log-ratio of chain {c} is NaN");
-            accepted[c] = (uint)Philox4x32.Next64(seed, keys[c].RowId, keys[c].Step, 0) < FixedPointMass.AcceptThreshold(delta);
+            accepted[c] = (uint)Philox4x32.Next64(seed, keys[c].RowId, keys[c].Step, 0) < FixedPointExp.AcceptThreshold(delta);
         }
     }
 
@@ -374,7 +407,7 @@ public sealed class SimdTokenKernels : ITokenKernels
             for (int i = 0; i < n; i++)
             {
                 a[i] = answers[lo + i];
-                w[i] = weighted ? FixedPointMass.Weight(rewards[lo + i], max, scale) : 1UL;
+                w[i] = weighted ? FixedPointExp.Weight(rewards[lo + i], max, scale) : 1UL;
                 total += w[i];
             }
             Array.Sort(a, w);

@@ -2,7 +2,7 @@ using DecodeAlign.Kernels;
 
 namespace DecodeAlign.Kernels.Tests;
 
-/// <summary>SIMD backend on realistic shapes (fast path, AVX2 masses, histogram nucleus, heap top-k) against the reference.</summary>
+/// <summary>SIMD backend on realistic shapes (fast path, SIMD masses, candidate-list nucleus, heap top-k) against the reference.</summary>
 public class LargeVocabularyTests
 {
     [Fact]
@@ -49,14 +49,65 @@ public class LargeVocabularyTests
     }
 
     [Fact]
-    public void ParallelRowsReportTheLowestBadRow()
+    public void NucleusBelowTheCandidateLevelsMatchesReference()
+    {
+        // Row 0: the nucleus reaches tokens 14 log2 units below the top (between the first and second candidate levels);
+        // row 1: 18 units below (under the second level too, so the lowest level decides); row 2: Gaussian.
+        const int Vocab = 100_000;
+        var x = TestInputs.Gaussian(3, Vocab, 17);
+        float unit = 1f / 1.442695f; // one log2 unit at temperature 1
+        for (int i = 0; i < Vocab; i++)
+        {
+            x[i] = i < 20_000 ? -14f * unit - (i % 7) * 0.01f : -40f + x[i];
+            x[Vocab + i] = i < 60_000 ? -18f * unit - (i % 5) * 0.01f : -40f + x[Vocab + i];
+        }
+        x[1234] = 0f;
+        x[Vocab + 77_777] = 0f;
+        var k = BackendCatalog.Get("cpu");
+        foreach (float p in new[] { 0.5f, 0.9f, 0.99f })
+            for (int step = 0; step < 3; step++)
+            {
+                var parameters = new SamplingParameters { Seed = 11, TopP = p };
+                int[] e = new int[3], a = new int[3];
+                BackendCatalog.Reference.Sample(x, Vocab, parameters, TestInputs.Keys(3, step), e);
+                k.Sample(x, Vocab, parameters, TestInputs.Keys(3, step), a);
+                Assert.Equal(e, a);
+                float[] me = (float[])x.Clone(), ma = (float[])x.Clone();
+                BackendCatalog.Reference.MaskTopP(me, Vocab, p);
+                k.MaskTopP(ma, Vocab, p);
+                Assert.Equal(me, ma);
+            }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ParallelRowsReportTheLowestBadRow(bool forceParallel)
     {
         const int Rows = 8, Vocab = 20_000;
         var x = TestInputs.Gaussian(Rows, Vocab, 91);
         x[5 * Vocab + 3] = float.NaN;
         x.AsSpan(2 * Vocab, Vocab).Fill(float.NegativeInfinity);
-        var ex = Assert.Throws<ArgumentException>(() => BackendCatalog.Get("cpu").Sample(x, Vocab, new SamplingParameters(), TestInputs.Keys(Rows, 0), new int[Rows]));
+        using var k = forceParallel ? new SimdTokenKernels(parallelMinProcessors: 1) : new SimdTokenKernels();
+        var ex = Assert.Throws<ArgumentException>(() => k.Sample(x, Vocab, new SamplingParameters(), TestInputs.Keys(Rows, 0), new int[Rows]));
         Assert.Contains("logits row 2 is entirely -Infinity", ex.Message);
+    }
+
+    [Fact]
+    public void ParallelRowsMatchReference()
+    {
+        const int Rows = 16, Vocab = 40_000;
+        var x = TestInputs.Gaussian(Rows, Vocab, 23);
+        using var k = new SimdTokenKernels(parallelMinProcessors: 1);
+        int[] history = [5, 5, 9, 17, 5], offsets = new int[Rows + 1];
+        for (int r = 1; r <= Rows; r++) offsets[r] = r % 2 == 0 ? history.Length : offsets[r - 1];
+        foreach (var p in new SamplingParameters[] { new() { Seed = 4, TopP = 0.9f, Temperature = 0.8f }, new() { Seed = 5, TopK = 50 }, new() { Seed = 6, RepetitionPenalty = 1.3f, MinP = 0.05f } })
+        {
+            int[] e = new int[Rows], a = new int[Rows];
+            BackendCatalog.Reference.Sample(x, Vocab, p, TestInputs.Keys(Rows, 1), e, history, offsets);
+            k.Sample(x, Vocab, p, TestInputs.Keys(Rows, 1), a, history, offsets);
+            Assert.Equal(e, a);
+        }
     }
 
     [Fact]
