@@ -46,6 +46,9 @@ public class StrategyCostBenchmarks
     // Each invocation decodes the next problem, so every strategy sees the same mix of prompts.
     private int[][] NextPrompt() => [_prompts[_next++ % _prompts.Length]];
 
+    /// <summary>The problem (and seed) the next invocation decodes; the interleaved harness sets it per round.</summary>
+    internal int NextProblem { set => _next = value; }
+
     private GenerationOptions Natural => new() { MaxNewTokens = 96, Sampling = new SamplingParameters { Seed = (ulong)_next } };
 
     private GenerationOptions Fixed => new() { MaxNewTokens = FixedTokens, IgnoreEos = true, Sampling = new SamplingParameters { Seed = (ulong)_next } };
@@ -71,6 +74,9 @@ public class StrategyCostBenchmarks
 
     [Benchmark(Description = "args k=10, 48 tokens"), BenchmarkCategory("per-token")]
     public DecodeResult Args48() => new ArgsStrategy(_lm, _kernels, Fixed, _potentials, new ArgsOptions { TopK = 10 }).Decode(NextPrompt())[0];
+
+    [Benchmark(Description = "args k=10 serial, 48 tokens"), BenchmarkCategory("per-token")]
+    public DecodeResult Args48Serial() => new ArgsStrategy(_lm, _kernels, Fixed, _potentials, new ArgsOptions { TopK = 10, Speculate = false }).Decode(NextPrompt())[0];
 
     [Benchmark(Description = "vas k=20, 48 tokens"), BenchmarkCategory("per-token")]
     public DecodeResult Vas48() => new VasStrategy(_lm, _kernels, Fixed, _potentials, new VasOptions { TopK = 20 }).Decode(NextPrompt())[0];

@@ -12,7 +12,8 @@ namespace DecodeAlign.Decoding.Strategies;
 /// chosen. All prompts advance as one batch; per step one LM call and one scorer call for all k candidates of all rows
 /// (<see cref="IDecoderSession.ForwardCandidates"/>, reusing the scorer's KV cache, which follows the chosen tokens).
 /// From <see cref="GenerationOptions.Sampling"/> only the seed is used. A result's reward is R of its whole response
-/// (null for an empty one).
+/// (null for an empty one). With <see cref="ArgsOptions.Speculate"/> the LM's next step runs on its top token while the
+/// scorer runs, so a step costs about the longer of the two calls instead of their sum when the guess holds.
 /// </summary>
 public sealed class ArgsStrategy : IDecodingStrategy
 {
@@ -58,12 +59,14 @@ public sealed class ArgsStrategy : IDecodingStrategy
         var k = _options.TopK;
         float[] weights = [_options.Weight];
         var seed = _generation.Sampling.Seed;
-        var generator = new GuidedTokenGenerator(_model, _generation) { OnText = OnText };
+        // Greedy ARGS keeps the LM's top token whenever the reward does not overturn it, so the LM's next step is run
+        // on that guess while the scorer scores the candidates (rewound where the guess was wrong).
+        var generator = new GuidedTokenGenerator(_model, _generation) { OnText = OnText, Speculate = _options.Speculate };
         var generated = generator.Generate(lm, [scorer], keys, Choose, out var rewards, cancellationToken);
         wall.Stop();
         var compute = GuidedCompute.Trace(lm, [scorer], generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
         return generated.Select((g, i) => new DecodeResult([.. g.Tokens], g.Text, g.Finish, rewards[i],
-            new DecodeTrace { Strategy = Name, Compute = compute })).ToArray();
+            new DecodeTrace { Strategy = Name, Compute = compute, SpeculationHitRate = generator.Speculation.Guesses == 0 ? null : (double)generator.Speculation.Hits / generator.Speculation.Guesses })).ToArray();
 
         void Choose(RowOutputs logits, ReadOnlySpan<SampleKey> stepKeys, Span<int> tokens, Span<float> scores, CancellationToken ct)
         {

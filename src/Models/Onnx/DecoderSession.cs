@@ -181,6 +181,25 @@ internal sealed class DecoderSession : IDecoderSession
         _cache.KeepFirst(row, r.Cached);
     }
 
+    public void Rewind(int row, int length, ReadOnlySpan<float> outputAtLength)
+    {
+        var r = Row(row);
+        if (outputAtLength.Length != _l.OutputWidth)
+            throw new ArgumentException($"Expected an output of width {_l.OutputWidth}, got {outputAtLength.Length}.", nameof(outputAtLength));
+        if (length < 1 || length > r.Cached)
+        {
+            Truncate(row, length);
+            return;
+        }
+        if (length == r.Tokens.Count) return;
+        r.Tokens.RemoveRange(length, r.Tokens.Count - length);
+        _memo = null;
+        r.Cached = length;
+        _cache.KeepFirst(row, length);
+        outputAtLength.CopyTo(_outputs.AsSpan(row * _l.OutputWidth, _l.OutputWidth));
+        r.OutputValid = true;
+    }
+
     public RowOutputs Forward(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -97,7 +97,7 @@ def _set_shapes(proto: onnx.ModelProto, dims: Dict[str, List]) -> None:
                 nd.dim_param = d
 
 
-def export_onnx(model: Llama, path: str, opset: int = OPSET) -> onnx.ModelProto:
+def export_onnx(model: nn.Module, path: str, opset: int = OPSET) -> onnx.ModelProto:
     """Trace `model` (its cfg.head decides the output) to ONNX at `path`; checks and returns the ModelProto."""
     cfg = model.cfg
     head = cfg.head
@@ -180,7 +180,8 @@ def genai_config(cfg, bos_token_id: Optional[int], eos_token_id, pad_token_id: O
     return conf
 
 
-def hf_config(cfg, bos_token_id, eos_token_id, pad_token_id, context_length: Optional[int] = None) -> dict:
+def hf_config(cfg, bos_token_id, eos_token_id, pad_token_id, context_length: Optional[int] = None,
+              extra: Optional[dict] = None) -> dict:
     """A small HF-like config.json. Note: weights use cfg.rope_interleaved; HF's LlamaForCausalLM assumes the
     half-split layout, so an interleaved model is not loadable by transformers as-is (wq/wk rows would need
     permuting). The full LlamaConfig is kept under "decodealign" so our tools can rebuild the module."""
@@ -201,18 +202,20 @@ def hf_config(cfg, bos_token_id, eos_token_id, pad_token_id, context_length: Opt
         "rope_theta": cfg.rope_theta,
         "tie_word_embeddings": bool(cfg.tie_embeddings and cfg.head == "lm"),
         "torch_dtype": "float32",
-        "decodealign": {"head": cfg.head, **cfg.to_dict()},
+        "decodealign": {"head": cfg.head, **cfg.to_dict(), **(extra or {})},
     }
 
 
-def export_decoder(model: Llama, out_dir: str, head: Optional[str] = None,
+def export_decoder(model: nn.Module, out_dir: str, head: Optional[str] = None,
                    special_tokens: Optional[dict] = None, context_length: Optional[int] = None,
-                   filename: str = "model.onnx") -> str:
+                   filename: str = "model.onnx", extra_config: Optional[dict] = None) -> str:
     """Export `model` to out_dir/filename plus genai_config.json and config.json; returns the ONNX path.
 
     head: overrides model.cfg.head only as a consistency check (the module's head is what gets exported).
     special_tokens: {"bos_token_id": int|None, "eos_token_id": int|list|None, "pad_token_id": int|None}.
     context_length: defaults to cfg.max_seq_len.
+    extra_config: merged into config.json's "decodealign" entry (e.g. how a wrapper module is rebuilt).
+    `model` may be any module with a LlamaConfig `cfg` and Llama.forward's signature (e.g. the forge's verifier).
     """
     if head is not None and head != model.cfg.head:
         raise ValueError(f"model has head {model.cfg.head!r}, asked to export {head!r}; call model.set_head first")
@@ -227,7 +230,7 @@ def export_decoder(model: Llama, out_dir: str, head: Optional[str] = None,
         json.dump(genai_config(model.cfg, bos, eos, pad, context_length, filename), f, indent=4)
         f.write("\n")
     with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(hf_config(model.cfg, bos, eos, pad, context_length), f, indent=2)
+        json.dump(hf_config(model.cfg, bos, eos, pad, context_length, extra_config), f, indent=2)
         f.write("\n")
     return path
 
