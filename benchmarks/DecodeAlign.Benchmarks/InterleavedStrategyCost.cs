@@ -26,6 +26,7 @@ internal static class InterleavedStrategyCost
             new("sample 48 tokens", "sample 48 tokens", b.Sample48),
             new("args k=10, 48 tokens", "sample 48 tokens", b.Args48),
             new("args k=10 serial, 48 tokens", "sample 48 tokens", b.Args48Serial),
+            new("args k=10 as k rows, 48 tokens", "sample 48 tokens", b.Args48Rows),
             new("vas k=20, 48 tokens", "sample 48 tokens", b.Vas48),
         ];
         var wall = methods.ToDictionary(m => m.Name, _ => new List<double>());

@@ -76,6 +76,30 @@ public sealed class LikelihoodVerifierTests
     }
 
     [Fact]
+    public void The_candidate_head_gives_every_next_tokens_score_in_one_row()
+    {
+        Assert.True(Reward.Value.HasCandidateHead);
+        var x = Encode(Prompt + " Mia has 12 pens. 12 + 7 = 19.");
+        int[] candidates = [.. Enumerable.Range(0, Reward.Value.Info.VocabSize).Where(v => v % 37 == 0), 32, 49, 57];
+        foreach (var length in new[] { Encode(Prompt).Length - 1, Encode(Prompt).Length, x.Length })
+        {
+            // k rows, one per candidate (the generic path) ...
+            using var narrow = Reward.Value.CreateSession();
+            narrow.AddRow(x.AsSpan(0, length));
+            var perRow = narrow.ForwardCandidates([0], candidates).Values.ToArray();
+            // ... against one row's vocabulary-wide output.
+            using var wide = Reward.Value.CreateCandidateSession()!;
+            wide.AddRow(x.AsSpan(0, length));
+            var all = wide.Forward().Row(0).ToArray();
+            Assert.Equal(Reward.Value.Info.VocabSize, all.Length);
+            for (var j = 0; j < candidates.Length; j++)
+                Assert.Equal(perRow[j], all[candidates[j]], 1e-4);
+            // The last prompt token (the ':' of "A:") completes the marker; before it nothing is summed yet.
+            if (length < Encode(Prompt).Length) Assert.All(all, s => Assert.Equal(Coefficients().B, s, 1e-5));
+        }
+    }
+
+    [Fact]
     public void Ragged_chunks_forks_and_truncation_keep_every_rows_score()
     {
         var x = Encode(Prompt + " Mia has 12 pens. 12 + 7 = 19. 19 - 5 = 14. The answer is 14.");

@@ -94,6 +94,9 @@ class LikelihoodVerifier(nn.Module):
             out.append((pair[0], pair[1]))
         return out
 
+    # Exported beside `scores`: the graph's second output (see forward_all).
+    extra_outputs = {"candidate_scores": ["batch_size", "sequence_length", "vocab"]}
+
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -102,6 +105,19 @@ class LikelihoodVerifier(nn.Module):
         past_key_values: Optional[Sequence[KeyValue]] = None,
     ) -> Tuple[torch.Tensor, List[KeyValue]]:
         """Scores [B, S] (r of the response up to each position) and presents, with Llama.forward's arguments."""
+        scores, _, presents = self.forward_all(input_ids, attention_mask, position_ids, past_key_values)
+        return scores, presents
+
+    def forward_all(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: Optional[torch.Tensor] = None,
+        position_ids: Optional[torch.Tensor] = None,
+        past_key_values: Optional[Sequence[KeyValue]] = None,
+    ) -> Tuple[torch.Tensor, List[torch.Tensor], List[KeyValue]]:
+        """(scores [B, S], [candidate_scores [B, S, V]], presents). candidate_scores[b, j, v] is the score the sequence
+        would get with v appended after position j, r([x, y_<=j, v]): what ARGS asks of k candidate rows, for every v
+        in one row (the next token's log-probability is the only term v changes)."""
         bsz, seq = input_ids.shape[0], input_ids.shape[1]
         if past_key_values is None:
             past_key_values = self.empty_past(bsz)
@@ -111,7 +127,8 @@ class LikelihoodVerifier(nn.Module):
             attention_mask = torch.ones(bsz, past_len + seq, dtype=torch.int64, device=input_ids.device)
         hidden, presents = self.lm.features(input_ids, attention_mask, position_ids, lm_past)
         weight = self.lm.output.weight  # [V, dim]
-        lse = torch.logsumexp(torch.matmul(hidden, weight.t()), dim=-1)  # [B, S]
+        logits = torch.matmul(hidden, weight.t())  # [B, S, V]
+        lse = torch.logsumexp(logits, dim=-1)  # [B, S]
         d = hidden.shape[-1]
 
         # The state of the last real cached position (the initial state when there is none). The mask, not the
@@ -151,9 +168,12 @@ class LikelihoodVerifier(nn.Module):
         # A padding position's own state is never read back (lookups go through the mask).
         stored = torch.cat((own, total.unsqueeze(-1), in_resp_after.unsqueeze(-1)), dim=-1)  # [B, S, D]
         scores = self.a * stored[..., d + 2] + self.b
+        # With v appended: v's log-probability joins the sum when the response has begun by then.
+        next_logp = (logits - lse.unsqueeze(-1)) * in_resp_after.unsqueeze(-1)
+        candidates = self.a * (total.unsqueeze(-1) + next_logp) + self.b
         for (pk, pv), (nk, nv) in zip(state_past, self._pack(stored)):
             presents.append((torch.cat((pk, nk), dim=2), torch.cat((pv, nv), dim=2)))
-        return scores, presents
+        return scores, [candidates], presents
 
     @torch.no_grad()
     def response_logprob(self, prompt_ids: Sequence[int], response_ids: Sequence[int]) -> float:

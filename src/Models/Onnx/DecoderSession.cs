@@ -49,11 +49,11 @@ internal sealed class DecoderSession : IDecoderSession
     private readonly string[] _inputNames, _outputNames;
     private bool _disposed;
 
-    public DecoderSession(OnnxDecoder model)
+    public DecoderSession(OnnxDecoder model, DecoderLayout? layout = null)
     {
         _model = model;
-        _l = model.Layout;
-        Info = model.Layout.ToInfo();
+        _l = layout ?? model.Layout;
+        Info = _l.ToInfo();
         _cache = new KvCache(_l.NumLayers, _l.NumKvHeads, _l.HeadSize, _l.KvElementSize, Rent);
         (_ids, _mask, _positions, _out) = (Rent(), Rent(), Rent(), Rent());
         PinnedBuffer[] Set() => Enumerable.Range(0, _l.NumLayers).Select(_ => Rent()).ToArray();

@@ -14,6 +14,8 @@ outputs
   values  float32 [batch_size, sequence_length, vocab]   (head "value")
   present.N.key / present.N.value  float32 [batch_size, num_kv_heads, total_sequence_length, head_size]
                                    = concat(past, new) along the sequence axis
+  (a module may declare `extra_outputs` {name: dims} and a `forward_all` returning (output, [extras], presents);
+  they are exported after the head's output, e.g. the forge verifier's candidate_scores [batch, seq, vocab])
 
 num_kv_heads, head_size (and vocab) are fixed dims; the others are symbolic. past_sequence_length may be 0.
 Beside model.onnx we write genai_config.json (the ONNX Runtime GenAI shape, plus "decodealign": {"head": ...}
@@ -38,10 +40,10 @@ OPSET = 17
 OUTPUT_NAMES = {"lm": "logits", "score": "scores", "value": "values"}
 
 
-def io_names(n_layers: int, head: str) -> tuple:
-    """(input names, output names) of the exported graph, in order."""
+def io_names(n_layers: int, head: str, extra_outputs=()) -> tuple:
+    """(input names, output names) of the exported graph, in order (extra outputs after the head's, before presents)."""
     ins = ["input_ids", "attention_mask", "position_ids"]
-    outs = [OUTPUT_NAMES[head]]
+    outs = [OUTPUT_NAMES[head], *extra_outputs]
     for i in range(n_layers):
         ins += [f"past_key_values.{i}.key", f"past_key_values.{i}.value"]
         outs += [f"present.{i}.key", f"present.{i}.value"]
@@ -57,8 +59,11 @@ class _FlatSignature(nn.Module):
 
     def forward(self, input_ids, attention_mask, position_ids, *past_flat):
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
-        out, presents = self.model(input_ids, attention_mask, position_ids, past)
-        flat: List[torch.Tensor] = [out]
+        if getattr(self.model, "extra_outputs", None):
+            out, extras, presents = self.model.forward_all(input_ids, attention_mask, position_ids, past)
+        else:
+            (out, presents), extras = self.model(input_ids, attention_mask, position_ids, past), []
+        flat: List[torch.Tensor] = [out, *extras]
         for k, v in presents:
             flat += [k, v]
         return tuple(flat)
@@ -109,7 +114,8 @@ def export_onnx(model: nn.Module, path: str, opset: int = OPSET) -> onnx.ModelPr
                                   f"is limited to < 2 GB")
     # Trace a float32 CPU copy: the caller's (possibly bf16, GPU, training-mode) module is left untouched.
     model = copy.deepcopy(model).cpu().float().eval()
-    in_names, out_names = io_names(cfg.n_layers, head)
+    extra = dict(getattr(model, "extra_outputs", None) or {})
+    in_names, out_names = io_names(cfg.n_layers, head, list(extra))
     # Trace with batch 2, chunk 3 after 4 cached positions: sizes that differ from each other and from 1, so
     # the tracer cannot confuse dims or bake in a broadcast; everything but kvh/head_size is marked dynamic.
     b, s, p = 2, 3, 4
@@ -120,6 +126,7 @@ def export_onnx(model: nn.Module, path: str, opset: int = OPSET) -> onnx.ModelPr
     for _ in range(cfg.n_layers):
         args += [torch.randn(b, cfg.n_kv_heads, p, cfg.head_size, generator=g) for _ in range(2)]
     dims = _dim_names(cfg, head)
+    dims.update({n: [cfg.vocab_size if d == "vocab" else d for d in ds] for n, ds in extra.items()})
     dynamic_axes = {n: {i: d for i, d in enumerate(dims[n]) if isinstance(d, str)} for n in in_names + out_names}
     with torch.no_grad(), warnings.catch_warnings():
         # The tracer warns about Python ints taken from shapes; those ints only feed ops it records
