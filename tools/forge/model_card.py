@@ -35,7 +35,7 @@ def render(r: dict) -> str:
         "| folder | head | output | use |",
         "|---|---|---|---|",
         "| `lm/` | lm | `logits` [B,S,V] | base policy (`decodealign` default on a fresh machine) |",
-        "| `reward/` | score | `scores` [B,S] | reward model: log-odds that the response is correct; read the score at the last token of `<|bos|>` + prompt + response (the `<|eos|>` when the response has one); the score at any position is that of the response so far |",
+        "| `reward/` | score | `scores` [B,S] | reward model: log-odds that the response is correct; read the score at the last token of `<|bos|>` + prompt + response (the `<|eos|>` when the response has one); the score at any position is that of the response so far; second output `candidate_scores` [B,S,V]: the score with each possible next token appended (ARGS reads k candidates from one row) |",
         "| `value/` | value | `values` [B,S,V] | VAS value model: at each position V(s, a) for every next token a |",
         "",
         "Each folder holds `model.onnx`, `genai_config.json`, `config.json`, the shared `tokenizer.json` +",
