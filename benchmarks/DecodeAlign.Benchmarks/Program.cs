@@ -2,9 +2,18 @@ using BenchmarkDotNet.Running;
 
 namespace DecodeAlign.Benchmarks;
 
-/// <summary>Runs the BenchmarkDotNet suites: <c>dotnet run -c Release --project benchmarks/DecodeAlign.Benchmarks -- --filter '*'</c>.</summary>
+/// <summary>
+/// Runs the BenchmarkDotNet suites (<c>dotnet run -c Release --project benchmarks/DecodeAlign.Benchmarks -- --filter '*'</c>)
+/// or, with <c>interleaved</c> as the first argument, the interleaved strategy-cost harness.
+/// </summary>
 public static class Program
 {
     /// <summary>Entry point delegating to BenchmarkSwitcher.</summary>
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "interleaved")
+            InterleavedStrategyCost.Run(args.Skip(1).ToArray());
+        else
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

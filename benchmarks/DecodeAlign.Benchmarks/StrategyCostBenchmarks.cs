@@ -12,8 +12,9 @@ namespace DecodeAlign.Benchmarks;
 /// <summary>
 /// What alignment costs on the built-in arith models, side by side in one run, one problem at a time:
 /// "natural" — one sample vs best-of-16 (responses stop at EOS as in use; best-of-16 waits for its longest candidate);
-/// "per-token" — plain sampling vs ARGS (k = 10) and VAS (k = 20), all forced to the same 48 tokens (EOS ignored),
-/// so the ratio of means is the ratio of per-token costs. QAlign's regenerated tokens per step against the full
+/// "per-token" — plain sampling vs ARGS (k = 10; as shipped, without speculation, and with the k candidates run as k
+/// scorer rows instead of the reward model's candidate head) and VAS (k = 20), all forced to the same 48 tokens (EOS
+/// ignored), so the ratio of means is the ratio of per-token costs. QAlign's regenerated tokens per step against the full
 /// response length are printed at the end (a count, not a time).
 /// </summary>
 [MemoryDiagnoser]
@@ -46,6 +47,9 @@ public class StrategyCostBenchmarks
     // Each invocation decodes the next problem, so every strategy sees the same mix of prompts.
     private int[][] NextPrompt() => [_prompts[_next++ % _prompts.Length]];
 
+    /// <summary>The problem (and seed) the next invocation decodes; the interleaved harness sets it per round.</summary>
+    internal int NextProblem { set => _next = value; }
+
     private GenerationOptions Natural => new() { MaxNewTokens = 96, Sampling = new SamplingParameters { Seed = (ulong)_next } };
 
     private GenerationOptions Fixed => new() { MaxNewTokens = FixedTokens, IgnoreEos = true, Sampling = new SamplingParameters { Seed = (ulong)_next } };
@@ -71,6 +75,22 @@ public class StrategyCostBenchmarks
 
     [Benchmark(Description = "args k=10, 48 tokens"), BenchmarkCategory("per-token")]
     public DecodeResult Args48() => new ArgsStrategy(_lm, _kernels, Fixed, _potentials, new ArgsOptions { TopK = 10 }).Decode(NextPrompt())[0];
+
+    [Benchmark(Description = "args k=10 serial, 48 tokens"), BenchmarkCategory("per-token")]
+    public DecodeResult Args48Serial() => new ArgsStrategy(_lm, _kernels, Fixed, _potentials, new ArgsOptions { TopK = 10, Speculate = false }).Decode(NextPrompt())[0];
+
+    [Benchmark(Description = "args k=10 as k rows, 48 tokens"), BenchmarkCategory("per-token")]
+    public DecodeResult Args48Rows() => new ArgsStrategy(_lm, _kernels, Fixed, _potentials with { PrefixScorer = new RowsOnly(_reward) }, new ArgsOptions { TopK = 10 }).Decode(NextPrompt())[0];
+
+    /// <summary>The reward model without its candidate head: ARGS then scores each row's k candidates as k rows.</summary>
+    private sealed class RowsOnly(IPrefixScorer inner) : IPrefixScorer
+    {
+        public DecoderInfo Info => inner.Info;
+
+        public IDecoderSession CreateSession() => inner.CreateSession();
+
+        public void Dispose() { }
+    }
 
     [Benchmark(Description = "vas k=20, 48 tokens"), BenchmarkCategory("per-token")]
     public DecodeResult Vas48() => new VasStrategy(_lm, _kernels, Fixed, _potentials, new VasOptions { TopK = 20 }).Decode(NextPrompt())[0];

@@ -20,6 +20,9 @@ public sealed record DecodeTrace
 
     /// <summary>SMC's estimate of log Z (exp of it is unbiased for the normalising constant Z), else null.</summary>
     public double? LogNormalizer { get; init; }
+
+    /// <summary>Speculative LM steps (ARGS): fraction of row-steps whose guess, the LM's top token, was the chosen one, else null.</summary>
+    public double? SpeculationHitRate { get; init; }
 }
 
 /// <summary>One candidate response considered by a strategy.</summary>

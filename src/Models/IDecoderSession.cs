@@ -50,6 +50,13 @@ public interface IDecoderSession : IDisposable
     /// <summary>Cuts a row back to its first <paramref name="length"/> tokens, discarding the cache beyond them.</summary>
     void Truncate(int row, int length);
 
+    /// <summary>
+    /// Cuts a row back to its first <paramref name="length"/> tokens like <see cref="Truncate"/>, with the caller
+    /// supplying the row's output at its new last token (kept from an earlier <see cref="Forward"/>), so nothing is re-run:
+    /// how a speculative step that guessed wrong is undone. The default re-runs that token.
+    /// </summary>
+    void Rewind(int row, int length, ReadOnlySpan<float> outputAtLength) => Truncate(row, length);
+
     /// <summary>Running totals: tokens computed, model calls and time.</summary>
     SessionTelemetry Telemetry { get; }
 }

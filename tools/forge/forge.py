@@ -7,7 +7,8 @@
 2. trains a byte-level BPE tokenizer on the train split (digits never merged),
 3. trains the base LM and stops at the first checkpoint that is useful but fallible on validation,
 4. samples base-LM responses at T = 1 and grades them with the exact checker,
-5. trains the reward model (BCE, logit scale) and stops before it gets too good,
+5. fits the reward model: a likelihood verifier over the LM, r = a * log p_LM(response) + b, with a and b from
+   logistic regression on the graded samples (log-odds of correct; see verifier.py),
 6. scores the samples with the reward model and fits the VAS value model (TD(lambda), gamma 1, lambda 0.95),
 7. exports the three decoders (lm / reward / value) with the tokenizer and a parity file each, evaluates on the
    test split and writes report.json.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import random
 import shutil
 import sys
@@ -40,8 +42,9 @@ import model_card  # noqa: E402
 from bpe import ByteBpe  # noqa: E402
 from sampling import accuracy, sample_many  # noqa: E402
 from train_lm import train_lm  # noqa: E402
-from train_rm import evaluate_rm, final_scores, train_rm  # noqa: E402
+from train_rm import evaluate_rm, final_scores, fit_rm  # noqa: E402
 from train_value import evaluate_value, train_value  # noqa: E402
+from verifier import LikelihoodVerifier  # noqa: E402
 
 FULL = {
     "n_train": 60000, "n_val": 1000, "n_test": 1000,
@@ -53,7 +56,6 @@ FULL = {
     "test_problems": 1000,
     # Base samples: reward/value training on train problems, checkpoint choice on validation, report on test.
     "samples": {"train_problems": 1500, "val_problems": 200, "test_problems": 500, "k": 4},
-    "rm": {"steps": 300, "batch": 32, "lr": 5e-4, "eval_every": 100, "auc_ceiling": 0.92},
     "value": {"steps": 300, "batch": 32, "lr": 5e-4, "eval_every": 100},
 }
 
@@ -65,7 +67,6 @@ TINY = {
            "accept_sample": [0.0, 1.0], "max_greedy": 1.0},
     "test_problems": 4,
     "samples": {"train_problems": 8, "val_problems": 4, "test_problems": 4, "k": 2},
-    "rm": {"steps": 3, "batch": 4, "lr": 5e-4, "eval_every": 3, "auc_ceiling": 1.0},
     "value": {"steps": 3, "batch": 4, "lr": 5e-4, "eval_every": 3},
 }
 
@@ -103,10 +104,12 @@ def build(cfg_dict, vocab: int, head: str = "lm") -> Llama:
     return Llama(LlamaConfig(vocab_size=vocab, head=head, **cfg_dict))
 
 
-def export(model: Llama, tok: ByteBpe, tok_dir: str, out_dir: str, context: int, parity_ids) -> None:
+def export(model, tok: ByteBpe, tok_dir: str, out_dir: str, context: int, parity_ids) -> None:
     """ONNX + configs + tokenizer files + parity.json (PyTorch's output on a fixed input, for the C# parity check)."""
+    extra = model.describe() if hasattr(model, "describe") else None
     export_decoder(model.eval(), out_dir, special_tokens={"bos_token_id": tok.bos_id, "eos_token_id": tok.eos_id,
-                                                         "pad_token_id": tok.pad_id}, context_length=context)
+                                                         "pad_token_id": tok.pad_id}, context_length=context,
+                   extra_config=extra)
     for f in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(os.path.join(tok_dir, f), os.path.join(out_dir, f))
     ids = torch.tensor([parity_ids], dtype=torch.int64)
@@ -119,6 +122,29 @@ def export(model: Llama, tok: ByteBpe, tok_dir: str, out_dir: str, context: int,
         f.write("\n")
 
 
+def response_marker(tok: ByteBpe, examples) -> list:
+    """The last two prompt tokens (`A:`), which every prompt ends with: where the verifier starts summing."""
+    ends = {tuple(data.encode_prompt(tok, e.prompt)[-2:]) for e in examples}
+    if len(ends) != 1:
+        raise SystemExit(f"prompts end with different token pairs {sorted(ends)}; the verifier needs one marker")
+    return list(ends.pop())
+
+
+@torch.no_grad()
+def mean_logsumexp(lm: Llama, rows, pad_id: int) -> float:
+    """Mean logsumexp of the LM's logits over the response positions of some samples."""
+    total, n = 0.0, 0
+    for s in range(0, len(rows), 64):
+        chunk = rows[s:s + 64]
+        ids, mask = data.pad_right([list(r["prompt_ids"]) + list(r["response_ids"]) for r in chunk], pad_id)
+        lse = torch.logsumexp(lm(ids, mask)[0], dim=-1)
+        for i, r in enumerate(chunk):
+            p, m = len(r["prompt_ids"]), len(r["response_ids"])
+            total += float(lse[i, p - 1:p - 1 + m].sum())
+            n += m
+    return total / max(1, n)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1234)
@@ -128,7 +154,8 @@ def main() -> int:
     ap.add_argument("--tiny", action="store_true", help="toy config: seconds, for tests")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resume-lm", action="store_true",
-                    help="reuse WORK/lm.pt from an earlier run of the same command instead of training the LM")
+                    help="reuse WORK/lm.pt from an earlier run of the same command instead of training the LM, "
+                         "and WORK/samples.pkl (its base samples) when it was drawn from that LM")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -182,37 +209,48 @@ def main() -> int:
 
     # 2. Base samples (T = 1), graded by the checker; test figures of the base LM.
     t, c = time.time(), time.process_time()
-    gen = torch.Generator().manual_seed(seed + 1)
     sc = conf["samples"]
-    test_eval = test[:conf["test_problems"]]
-    test_sample = sample_many(lm, tok, test_eval, 1, max_new, 1.0, False, gen)
-    test_greedy = sample_many(lm, tok, test_eval, 1, max_new, 1.0, True, gen)
-    report["lm"]["test"] = {"problems": len(test_eval), "sample_t1_accuracy": accuracy(test_sample),
-                            "greedy_accuracy": accuracy(test_greedy),
-                            "sample_t1_ended_with_eos": sum(r["ended"] for r in test_sample) / len(test_sample)}
-    log(f"lm test: sample {accuracy(test_sample):.3f} greedy {accuracy(test_greedy):.3f}")
-    rm_train = sample_many(lm, tok, train[:sc["train_problems"]], sc["k"], max_new, 1.0, False, gen)
-    rm_val = sample_many(lm, tok, val[-sc["val_problems"]:], sc["k"], max_new, 1.0, False, gen)
-    rm_test = sample_many(lm, tok, test[-sc["test_problems"]:], sc["k"], max_new, 1.0, False, gen)
+    samples_path = os.path.join(args.work, "samples.pkl")
+    key = {"seed": seed, "lm_step": res["step"], "config": conf["samples"], "test_problems": conf["test_problems"]}
+    cached = None
+    if args.resume_lm and os.path.exists(samples_path):
+        with open(samples_path, "rb") as f:
+            cached = pickle.load(f)
+        if cached.get("key") != key:
+            cached = None
+    if cached is not None:
+        # The samples an earlier run of the same command drew from the same LM (sampling is deterministic).
+        report["lm"]["test"], rm_train, rm_val, rm_test = (cached[k] for k in ("lm_test", "train", "val", "test"))
+        log(f"samples: reused {samples_path}")
+    else:
+        gen = torch.Generator().manual_seed(seed + 1)
+        test_eval = test[:conf["test_problems"]]
+        test_sample = sample_many(lm, tok, test_eval, 1, max_new, 1.0, False, gen)
+        test_greedy = sample_many(lm, tok, test_eval, 1, max_new, 1.0, True, gen)
+        report["lm"]["test"] = {"problems": len(test_eval), "sample_t1_accuracy": accuracy(test_sample),
+                                "greedy_accuracy": accuracy(test_greedy),
+                                "sample_t1_ended_with_eos": sum(r["ended"] for r in test_sample) / len(test_sample)}
+        log(f"lm test: sample {accuracy(test_sample):.3f} greedy {accuracy(test_greedy):.3f}")
+        rm_train = sample_many(lm, tok, train[:sc["train_problems"]], sc["k"], max_new, 1.0, False, gen)
+        rm_val = sample_many(lm, tok, val[-sc["val_problems"]:], sc["k"], max_new, 1.0, False, gen)
+        rm_test = sample_many(lm, tok, test[-sc["test_problems"]:], sc["k"], max_new, 1.0, False, gen)
+        with open(samples_path, "wb") as f:
+            pickle.dump({"key": key, "lm_test": report["lm"]["test"], "train": rm_train, "val": rm_val,
+                         "test": rm_test}, f)
     timings["sampling_s"] = time.time() - t
     cpu["sampling_s"] = time.process_time() - c
     report["samples"] = {"train": len(rm_train), "validation": len(rm_val), "test": len(rm_test),
                          "train_accuracy": accuracy(rm_train), "test_accuracy": accuracy(rm_test)}
     log(f"samples: {len(rm_train)} train ({accuracy(rm_train):.3f} correct) ({timings['sampling_s']:.1f} s)")
 
-    # 3. Reward model, initialised from the LM.
+    # 3. Reward model: the likelihood verifier over the LM, a and b fitted on the graded train samples.
     t, c = time.time(), time.process_time()
-    rmc = conf["rm"]
-    rm = build(conf["model"], tok.vocab_size)
-    rm.load_state_dict(res["state"])
-    torch.manual_seed(seed + 2)
-    rm.set_head("score")
-    rres = train_rm(rm, rm_train, rm_val, pad_id=tok.pad_id, eos_id=tok.eos_id, steps=rmc["steps"], batch=rmc["batch"],
-                    lr=rmc["lr"], eval_every=rmc["eval_every"], seed=seed + 2, auc_ceiling=rmc["auc_ceiling"], log=log)
-    rm.load_state_dict(rres["state"])
+    rm = LikelihoodVerifier(lm, response_marker(tok, train + val + test))
+    rres = fit_rm(rm, rm_train, rm_val, pad_id=tok.pad_id, eos_id=tok.eos_id, log=log)
     timings["rm_train_s"] = time.time() - t
     cpu["rm_train_s"] = time.process_time() - c
-    report["reward"] = {"chosen_step": rres["step"], "history": rres["history"],
+    report["reward_layout"] = {"lm_layers": rm.base_layers, "state_layers": rm.extra_layers, "state_dim": rm.state_dim}
+    report["reward"] = {"kind": "likelihood_verifier", "a": rres["a"], "b": rres["b"], "history": rres["history"],
                         "test": evaluate_rm(rm, rm_test, tok.pad_id, tok.eos_id)}
     log(f"rm test: {report['reward']['test']}")
 
@@ -226,8 +264,15 @@ def main() -> int:
     vm.load_state_dict(res["state"])
     torch.manual_seed(seed + 3)
     vm.set_head("value")
+    # The reward depends on the next token a through a * log p_LM(a | s) = a * (logit(a) - logsumexp(s)), so the
+    # value head starts as a times the LM's head: V(s, .) - mean V(s, .) over any candidate set is then already
+    # a * (log p - mean log p). TD(lambda) fits the rest (the sum so far, the expected future log-probabilities).
+    with torch.no_grad():
+        vm.output.weight.copy_(rres["a"] * lm.output.weight)
+    mean_reward = sum(r["reward"] for r in rm_train) / len(rm_train)
+    bias = mean_reward - rres["a"] * mean_logsumexp(lm, rm_train[:256], tok.pad_id)
     vres = train_value(vm, rm_train, rm_val, pad_id=tok.pad_id, steps=vc["steps"], batch=vc["batch"], lr=vc["lr"],
-                       eval_every=vc["eval_every"], seed=seed + 3, log=log)
+                       eval_every=vc["eval_every"], seed=seed + 3, log=log, init_bias=bias)
     vm.load_state_dict(vres["state"])
     timings["value_train_s"] = time.time() - t
     cpu["value_train_s"] = time.process_time() - c
@@ -238,9 +283,11 @@ def main() -> int:
     # 5. Export.
     t, c = time.time(), time.process_time()
     ctx = conf["model"]["max_seq_len"]
-    parity_ids = (data.encode_prompt(tok, test[0].prompt) + tok.encode(test[0].response))[:12]
+    parity_ids = data.encode_prompt(tok, test[0].prompt) + tok.encode(test[0].response)
     for name, model in (("lm", lm), ("reward", rm), ("value", vm)):
-        export(model, tok, tok_dir, os.path.join(args.out, name), ctx, parity_ids)
+        # The reward's parity input reaches into the response (its score is constant over the prompt).
+        ids = parity_ids[:len(data.encode_prompt(tok, test[0].prompt)) + 8] if name == "reward" else parity_ids[:12]
+        export(model, tok, tok_dir, os.path.join(args.out, name), ctx, ids)
     timings["export_s"] = time.time() - t
     cpu["export_s"] = time.process_time() - c
     sizes = {name: os.path.getsize(os.path.join(args.out, name, "model.onnx")) for name in ("lm", "reward", "value")}

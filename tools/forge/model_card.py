@@ -17,6 +17,7 @@ def num(x, fmt=".3f") -> str:
 
 def render(r: dict) -> str:
     lm, rm, vm = r["lm"], r["reward"], r["value"]
+    wp = rm["test"].get("within_problem", {})
     t = {k: (float("nan") if v is None else v) for k, v in r["timings_s"].items()}
     m = r["config"]["model"]
     sizes = r["onnx_bytes"]
@@ -34,7 +35,7 @@ def render(r: dict) -> str:
         "| folder | head | output | use |",
         "|---|---|---|---|",
         "| `lm/` | lm | `logits` [B,S,V] | base policy (`decodealign` default on a fresh machine) |",
-        "| `reward/` | score | `scores` [B,S] | reward model: log-odds that the response is correct; read the score at the last token of `<|bos|>` + prompt + response (the `<|eos|>` when the response has one; the token before it gets nearly the same score) |",
+        "| `reward/` | score | `scores` [B,S] | reward model: log-odds that the response is correct; read the score at the last token of `<|bos|>` + prompt + response (the `<|eos|>` when the response has one); the score at any position is that of the response so far; second output `candidate_scores` [B,S,V]: the score with each possible next token appended (ARGS reads k candidates from one row) |",
         "| `value/` | value | `values` [B,S,V] | VAS value model: at each position V(s, a) for every next token a |",
         "",
         "Each folder holds `model.onnx`, `genai_config.json`, `config.json`, the shared `tokenizer.json` +",
@@ -57,7 +58,17 @@ def render(r: dict) -> str:
         "",
         f"Reward model on {rm['test']['n']} held-out base samples (T = 1, {pct(rm['test']['positive_rate'])} correct): "
         f"ROC AUC **{num(rm['test']['auc'])}**, accuracy at 0.5 (score > 0) **{pct(rm['test']['accuracy_at_0.5'])}** "
-        f"(target AUC 0.75–0.95). Chosen step {rm['chosen_step']}.",
+        f"(target AUC 0.75–0.95). Within a problem ({wp['problems']} problems, {r['config']['samples']['k']} samples each): "
+        f"a correct sample outscores a wrong one in {pct(wp['pair_accuracy'])} of {wp['pairs']} pairs, and the top-scored "
+        f"sample is correct on {pct(wp['top_pick_accuracy'])} of problems against {pct(wp['random_pick_accuracy'])} "
+        f"for a random one.",
+        "",
+        f"The reward model is a likelihood verifier over the base LM (`tools/forge/verifier.py`): r(x, y) = a · "
+        f"Σ_t log p_LM(y_t | x, y_<t) + b over the response tokens, with a = {num(rm['a'], '.4f')} and "
+        f"b = {num(rm['b'], '.4f')} fitted by logistic regression on the graded train samples. Its graph is the LM's "
+        f"plus {r['reward_layout']['state_layers']} extra cache layer(s) carrying each position's hidden state, "
+        f"log-normaliser and running sum, so prefixes, forks and truncations score exactly."
+        if rm.get("kind") == "likelihood_verifier" else "",
         "",
         f"Value model on the same held-out samples: TD(λ) MSE {num(vm['test']['td_mse'], '.4f')}; R² against the "
         f"Monte-Carlo return (the RM's final score, γ = 1): all positions {num(vm['test']['r2_all_positions_vs_return'])}, "

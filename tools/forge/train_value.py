@@ -90,13 +90,14 @@ def evaluate_value(model, rows, pad_id: int, batch: int = 64) -> Dict:
 
 
 def train_value(model, train_rows, val_rows, *, pad_id: int, steps: int, batch: int, lr: float, eval_every: int,
-                seed: int, log: Callable[[str], None]) -> Dict:
+                seed: int, log: Callable[[str], None], init_bias: float = None) -> Dict:
     """Fit for `steps` steps and keep the checkpoint with the lowest validation TD(lambda) MSE."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
-    # The head's bias starts at the mean reward so early bootstrapped targets are on the right scale.
+    # The head's bias starts at the mean reward (or the caller's offset) so early bootstrapped targets are on the
+    # right scale.
     with torch.no_grad():
-        model.output.bias.fill_(sum(r["reward"] for r in train_rows) / len(train_rows))
+        model.output.bias.fill_(sum(r["reward"] for r in train_rows) / len(train_rows) if init_bias is None else init_bias)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     seq_len = [len(r["prompt_ids"]) + len(r["response_ids"]) for r in train_rows]
     batches = length_batches(seq_len, batch, rng)

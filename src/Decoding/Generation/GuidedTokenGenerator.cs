@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
 
@@ -17,6 +18,17 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
 
     /// <summary>Called with (row, text) as text becomes final, for streaming.</summary>
     public Action<int, string>? OnText { get; init; }
+
+    /// <summary>
+    /// Speculative LM steps: while the chooser runs its guide calls, the LM already runs the next step on each row's
+    /// highest-logit token on another thread; rows whose chosen token differs are rewound (<see cref="IDecoderSession.Rewind"/>)
+    /// and re-run with the chosen one. Outputs do not depend on the machine: the guesses and the rewinds are the same
+    /// whatever the core count, only the overlap differs. Pays off when the choice usually is the LM's top token (ARGS).
+    /// </summary>
+    public bool Speculate { get; init; }
+
+    /// <summary>Speculative LM steps whose guess was the chosen token, of all speculative row-steps (last Generate).</summary>
+    public (int Hits, int Guesses) Speculation { get; private set; }
 
     /// <summary>
     /// Generates a response for every row of <paramref name="lm"/> (its tokens so far are its prompt; every guide
@@ -41,6 +53,7 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
             responses[r] = new ResponseTracker(model, lm.GetTokens(r), options, context, $"row {r}", OnText is null ? null : text => OnText(row, text));
         }
         var results = responses.Select(t => t.Result).ToArray();
+        Speculation = (0, 0);
 
         var live = Enumerable.Range(0, rows).ToList(); // live[i] = result index of session row i
         var eos = options.IgnoreEos ? [] : model.EosTokenIds.ToHashSet();
@@ -51,13 +64,44 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
                 sampleKeys[i] = keys[live[i]] with { Step = keys[live[i]].Step + results[live[i]].Tokens.Count };
             var next = new int[live.Count];
             var nextScores = new float[live.Count];
+            float[]? current = null;
+            int[]? guesses = null;
+            var width = 0;
             try
             {
                 ct.ThrowIfCancellationRequested();
                 var first = lm.Telemetry.ModelCalls;
                 var logits = lm.Forward(ct);
                 if (results.All(g => g.Tokens.Count == 0) && lm.Telemetry.ModelCalls > first) PrefillTime = lm.Telemetry.LastStep.WallTime;
-                choose(logits, sampleKeys, next, nextScores, ct);
+                // No guess may run past the context (the stop rules end such rows without another LM step).
+                var speculate = Speculate;
+                for (var i = 0; speculate && i < live.Count; i++) speculate = lm.GetTokens(i).Length < context;
+                if (!speculate)
+                    choose(logits, sampleKeys, next, nextScores, ct);
+                else
+                {
+                    // The chooser reads its own copy: the speculative step reuses the session's output buffers.
+                    current = logits.Values.ToArray();
+                    width = logits.Width;
+                    guesses = new int[live.Count];
+                    for (var i = 0; i < live.Count; i++) guesses[i] = TensorPrimitives.IndexOfMax(current.AsSpan(i * width, width));
+                    var ahead = Task.Run(() =>
+                    {
+                        lm.AppendToAll(guesses);
+                        lm.Forward(ct);
+                    }, CancellationToken.None);
+                    try
+                    {
+                        choose(new RowOutputs(current, logits.Rows, logits.Width), sampleKeys, next, nextScores, ct);
+                    }
+                    finally
+                    {
+                        // The LM session is not thread-safe: nothing touches it before the speculative step is over.
+                        try { ahead.Wait(CancellationToken.None); }
+                        catch (AggregateException e) when (e.InnerException is OperationCanceledException) { }
+                    }
+                    ct.ThrowIfCancellationRequested();
+                }
             }
             catch (OperationCanceledException)
             {
@@ -66,16 +110,29 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
             }
 
             var keep = new List<int>(live.Count);
+            var (hits, guessed) = Speculation;
             for (var i = 0; i < live.Count; i++)
             {
                 var r = live[i];
                 var token = next[i];
                 if (!eos.Contains(token)) scores[r] = float.IsNaN(nextScores[i]) ? null : nextScores[i];
-                if (responses[r].Add(token, eos)) continue;
-                lm.Append(i, [token]);
+                var done = responses[r].Add(token, eos);
+                if (guesses is not null)
+                {
+                    guessed++;
+                    if (guesses[i] == token) hits++;
+                    else if (!done)
+                    {
+                        var length = lm.GetTokens(i).Length - 1;
+                        lm.Rewind(i, length, current.AsSpan(i * width, width));
+                    }
+                }
+                if (done) continue;
+                if (guesses is null || guesses[i] != token) lm.Append(i, [token]);
                 foreach (var g in guides) g.Append(i, [token]);
                 keep.Add(i);
             }
+            Speculation = (hits, guessed);
             if (keep.Count < live.Count)
             {
                 var kept = keep.ToArray();

@@ -12,6 +12,12 @@ public sealed record ArgsOptions
     /// <summary>Temperature τ of the choice among the k candidates: 0 takes argmax s (greedy ARGS), τ &gt; 0 samples softmax(s / τ).</summary>
     public float Temperature { get; init; }
 
+    /// <summary>
+    /// Run the LM's next step on each row's highest-logit token while the scorer runs (on another thread), rewinding rows
+    /// where another token was chosen. Outputs are the same with or without a second core; off, the two calls alternate.
+    /// </summary>
+    public bool Speculate { get; init; } = true;
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option; checks top-k against <paramref name="vocabSize"/> when given.</summary>
     public void Validate(int? vocabSize = null)
     {

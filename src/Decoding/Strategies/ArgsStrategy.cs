@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DecodeAlign.Decoding.Generation;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
+using DecodeAlign.Models.Rewards;
 
 namespace DecodeAlign.Decoding.Strategies;
 
@@ -10,9 +11,12 @@ namespace DecodeAlign.Decoding.Strategies;
 /// V_k with the highest base logits are scored s(v) = logit(v) + w·R([x, y&lt;t, v]) with the prefix scorer R, and
 /// y_t = argmax_{v ∈ V_k} s(v) (greedy, τ = 0) or y_t ~ softmax(s / τ) over V_k (τ &gt; 0); tokens outside V_k are never
 /// chosen. All prompts advance as one batch; per step one LM call and one scorer call for all k candidates of all rows
-/// (<see cref="IDecoderSession.ForwardCandidates"/>, reusing the scorer's KV cache, which follows the chosen tokens).
+/// (<see cref="IDecoderSession.ForwardCandidates"/>, reusing the scorer's KV cache, which follows the chosen tokens), or,
+/// when the scorer has a vocabulary-wide candidate head (<see cref="IPrefixScorer.CreateCandidateSession"/>), one
+/// scorer row per prompt whose output holds R([x, y&lt;t, v]) for every v.
 /// From <see cref="GenerationOptions.Sampling"/> only the seed is used. A result's reward is R of its whole response
-/// (null for an empty one).
+/// (null for an empty one). With <see cref="ArgsOptions.Speculate"/> the LM's next step runs on its top token while the
+/// scorer runs, so a step costs about the longer of the two calls instead of their sum when the guess holds.
 /// </summary>
 public sealed class ArgsStrategy : IDecodingStrategy
 {
@@ -47,7 +51,12 @@ public sealed class ArgsStrategy : IDecodingStrategy
     {
         var wall = Stopwatch.StartNew();
         using var lm = _model.Lm.CreateSession();
-        using var scorer = _potentials.PrefixScorer!.CreateSession();
+        // A scorer with a vocabulary-wide candidate head scores every next token of a row in one row's step; otherwise
+        // each row's k candidates run as k rows.
+        using var scorer = _potentials.PrefixScorer!.CreateCandidateSession() ?? _potentials.PrefixScorer!.CreateSession();
+        var wide = scorer.Info.OutputWidth > 1;
+        if (wide && scorer.Info.OutputWidth != _model.Lm.Info.VocabSize)
+            throw new InvalidOperationException($"{scorer.Info.Source}: the candidate head is {scorer.Info.OutputWidth} wide; the LM's vocabulary is {_model.Lm.Info.VocabSize}.");
         foreach (var p in prompts)
         {
             lm.AddRow(p);
@@ -58,12 +67,14 @@ public sealed class ArgsStrategy : IDecodingStrategy
         var k = _options.TopK;
         float[] weights = [_options.Weight];
         var seed = _generation.Sampling.Seed;
-        var generator = new GuidedTokenGenerator(_model, _generation) { OnText = OnText };
+        // Greedy ARGS keeps the LM's top token whenever the reward does not overturn it, so the LM's next step is run
+        // on that guess while the scorer scores the candidates (rewound where the guess was wrong).
+        var generator = new GuidedTokenGenerator(_model, _generation) { OnText = OnText, Speculate = _options.Speculate };
         var generated = generator.Generate(lm, [scorer], keys, Choose, out var rewards, cancellationToken);
         wall.Stop();
         var compute = GuidedCompute.Trace(lm, [scorer], generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
         return generated.Select((g, i) => new DecodeResult([.. g.Tokens], g.Text, g.Finish, rewards[i],
-            new DecodeTrace { Strategy = Name, Compute = compute })).ToArray();
+            new DecodeTrace { Strategy = Name, Compute = compute, SpeculationHitRate = generator.Speculation.Guesses == 0 ? null : (double)generator.Speculation.Hits / generator.Speculation.Guesses })).ToArray();
 
         void Choose(RowOutputs logits, ReadOnlySpan<SampleKey> stepKeys, Span<int> tokens, Span<float> scores, CancellationToken ct)
         {
@@ -72,8 +83,17 @@ public sealed class ArgsStrategy : IDecodingStrategy
             var baseLogits = new float[n * k];
             _kernels.TopK(logits.Values.Span, vocab, k, ids, baseLogits);
             var rows = Enumerable.Range(0, n).ToArray();
-            // Width 1: the n·k candidate rewards are contiguous, ordered like ids.
-            var candidateRewards = scorer.ForwardCandidates(rows, ids, ct).Values.Span;
+            ReadOnlySpan<float> candidateRewards;
+            if (wide)
+            {
+                var all = scorer.Forward(ct);
+                var gathered = new float[n * k];
+                for (var i = 0; i < n * k; i++) gathered[i] = all.Row(i / k)[ids[i]];
+                candidateRewards = gathered;
+            }
+            else
+                // Width 1: the n·k candidate rewards are contiguous, ordered like ids.
+                candidateRewards = scorer.ForwardCandidates(rows, ids, ct).Values.Span;
             var fused = new float[n * k];
             _kernels.FuseCandidates(baseLogits, k, candidateRewards, weights, FusionMode.Raw, fused);
             var chosen = new int[n];

@@ -49,11 +49,11 @@ internal sealed class DecoderSession : IDecoderSession
     private readonly string[] _inputNames, _outputNames;
     private bool _disposed;
 
-    public DecoderSession(OnnxDecoder model)
+    public DecoderSession(OnnxDecoder model, DecoderLayout? layout = null)
     {
         _model = model;
-        _l = model.Layout;
-        Info = model.Layout.ToInfo();
+        _l = layout ?? model.Layout;
+        Info = _l.ToInfo();
         _cache = new KvCache(_l.NumLayers, _l.NumKvHeads, _l.HeadSize, _l.KvElementSize, Rent);
         (_ids, _mask, _positions, _out) = (Rent(), Rent(), Rent(), Rent());
         PinnedBuffer[] Set() => Enumerable.Range(0, _l.NumLayers).Select(_ => Rent()).ToArray();
@@ -179,6 +179,25 @@ internal sealed class DecoderSession : IDecoderSession
         r.Cached = Math.Max(length - 1, 0);
         r.OutputValid = false;
         _cache.KeepFirst(row, r.Cached);
+    }
+
+    public void Rewind(int row, int length, ReadOnlySpan<float> outputAtLength)
+    {
+        var r = Row(row);
+        if (outputAtLength.Length != _l.OutputWidth)
+            throw new ArgumentException($"Expected an output of width {_l.OutputWidth}, got {outputAtLength.Length}.", nameof(outputAtLength));
+        if (length < 1 || length > r.Cached)
+        {
+            Truncate(row, length);
+            return;
+        }
+        if (length == r.Tokens.Count) return;
+        r.Tokens.RemoveRange(length, r.Tokens.Count - length);
+        _memo = null;
+        r.Cached = length;
+        _cache.KeepFirst(row, length);
+        outputAtLength.CopyTo(_outputs.AsSpan(row * _l.OutputWidth, _l.OutputWidth));
+        r.OutputValid = true;
     }
 
     public RowOutputs Forward(CancellationToken cancellationToken = default)

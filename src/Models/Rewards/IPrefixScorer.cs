@@ -12,4 +12,11 @@ public interface IPrefixScorer : IDisposable
 
     /// <summary>Creates an empty session whose outputs are each row's score at its last token.</summary>
     IDecoderSession CreateSession();
+
+    /// <summary>
+    /// When the model also has a vocabulary-wide candidate head: an empty session whose output per row is, for every
+    /// token v, the score of the row extended by v — what <see cref="IDecoderSession.ForwardCandidates"/> computes for k
+    /// candidates with k rows, from one row. Null when the model has no such head (the default).
+    /// </summary>
+    IDecoderSession? CreateCandidateSession() => null;
 }

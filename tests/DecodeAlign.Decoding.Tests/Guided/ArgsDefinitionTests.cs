@@ -16,9 +16,9 @@ public sealed class ArgsDefinitionTests(ITestOutputHelper output)
     private const int Copies = 8_000;
     private static readonly int[][] Prompts = [[Bos], [Bos, A], [Bos, C, B], [Bos, B, B, A]];
 
-    private static ArgsStrategy Create(LanguageModel lm, ITokenKernels kernels, int topK, float weight, float temperature, int maxNewTokens = 1, ulong seed = 3) =>
+    private static ArgsStrategy Create(LanguageModel lm, ITokenKernels kernels, int topK, float weight, float temperature, int maxNewTokens = 1, ulong seed = 3, bool speculate = true) =>
         new(lm, kernels, new GenerationOptions { MaxNewTokens = maxNewTokens, Sampling = new SamplingParameters { Seed = seed } },
-            new Potentials { PrefixScorer = GuidedToy.Scorer(64) }, new ArgsOptions { TopK = topK, Weight = weight, Temperature = temperature });
+            new Potentials { PrefixScorer = GuidedToy.Scorer(64) }, new ArgsOptions { TopK = topK, Weight = weight, Temperature = temperature, Speculate = speculate });
 
     /// <summary>s(v) for every token at state <paramref name="s"/> (−∞ outside the top-k unless <paramref name="onlyTopK"/> is false).</summary>
     private static double[] Scores(int[] s, int k, float weight, bool onlyTopK = true, bool withLogit = true)
@@ -123,14 +123,19 @@ public sealed class ArgsDefinitionTests(ITestOutputHelper output)
         using var lm = CreateLm(context: 64);
         using var kernels = KernelBackends.Create(KernelBackendKind.Cpu);
         int[][] prompts = [[Bos], [Bos, C], [Bos, A, B], [Bos]];
-        var batch = Create(lm, kernels, 3, 1f, 1f, maxNewTokens: 6).Decode(prompts);
+        // Call accounting without speculation (whose look-ahead and rewound steps add LM calls).
+        var batch = Create(lm, kernels, 3, 1f, 1f, maxNewTokens: 6, speculate: false).Decode(prompts);
         var compute = batch[0].Trace.Compute;
         Assert.Equal("args", batch[0].Trace.Strategy);
         Assert.Equal(compute.LmCalls, compute.RewardCalls);
         Assert.Equal(batch.Max(r => r.Tokens.Length + (r.Finish == FinishReason.EndOfSequence ? 1 : 0)), compute.LmCalls);
         Assert.Equal(batch.Sum(r => r.Tokens.Length), compute.GeneratedTokens);
+        var speculative = Create(lm, kernels, 3, 1f, 1f, maxNewTokens: 6).Decode(prompts);
+        Assert.Equal(compute.RewardCalls, speculative[0].Trace.Compute.RewardCalls);
         for (var i = 0; i < prompts.Length; i++)
         {
+            Assert.Equal(batch[i].Tokens, speculative[i].Tokens);
+            Assert.Equal(batch[i].Reward, speculative[i].Reward);
             var alone = Create(lm, kernels, 3, 1f, 1f, maxNewTokens: 6).Decode([.. Enumerable.Repeat(new[] { Bos }, i), prompts[i]])[i];
             Assert.Equal(batch[i].Tokens, alone.Tokens);
             Assert.Equal(batch[i].Reward, alone.Reward);
@@ -149,8 +154,10 @@ public sealed class ArgsDefinitionTests(ITestOutputHelper output)
         Assert.Equal(FinishReason.ContextLength, r.Finish);
     }
 
-    [Fact]
-    public void Cancellation_stops_within_one_step()
+    [Theory]
+    [InlineData(false, 3)]
+    [InlineData(true, 2)] // the speculative look-ahead reaches the 4-token prefix one step earlier
+    public void Cancellation_stops_within_one_step(bool speculate, int tokens)
     {
         using var cts = new CancellationTokenSource();
         using var lm = new LanguageModel(new ToyLm(LmInfo(64), t =>
@@ -160,10 +167,10 @@ public sealed class ArgsDefinitionTests(ITestOutputHelper output)
         }), Tokenizer);
         using var kernels = KernelBackends.Create(KernelBackendKind.Cpu);
         var strategy = new ArgsStrategy(lm, kernels, new GenerationOptions { MaxNewTokens = 50, IgnoreEos = true },
-            new Potentials { PrefixScorer = GuidedToy.Scorer(64) }, new ArgsOptions { TopK = 3 });
+            new Potentials { PrefixScorer = GuidedToy.Scorer(64) }, new ArgsOptions { TopK = 3, Speculate = speculate });
         var r = strategy.Decode([[Bos]], cts.Token)[0];
         Assert.Equal(FinishReason.Cancelled, r.Finish);
-        Assert.Equal(3, r.Tokens.Length);
+        Assert.Equal(tokens, r.Tokens.Length);
     }
 
     [Fact]

@@ -32,8 +32,9 @@ public sealed class OnnxGuidedDecodingTests
     public void Args_rewards_match_fresh_scoring_and_cost_one_scorer_call_per_token()
     {
         using var kernels = KernelBackends.Create(KernelBackendKind.Cpu);
+        // Without speculation, so the LM's calls are exactly one per step (speculation is checked below).
         var strategy = new ArgsStrategy(Lm.Value, kernels, Generation(10, stops: ["e"]), new Potentials { PrefixScorer = new ProbeLogitScorer(Lm.Value.Lm, Probe) },
-            new ArgsOptions { TopK = 10, Weight = 2f, Temperature = 0.8f });
+            new ArgsOptions { TopK = 10, Weight = 2f, Temperature = 0.8f, Speculate = false });
         var prompts = Prompts;
         var results = strategy.Decode(prompts);
         foreach (var (r, p) in results.Zip(prompts))
@@ -46,6 +47,31 @@ public sealed class OnnxGuidedDecodingTests
         // scorer's only other call is its prompt prefill.
         Assert.Equal(compute.LmCalls + 1, compute.RewardCalls);
         Assert.Equal(prompts.Sum(p => p.Length) + results.Sum(r => r.Tokens.Length - (r.Finish == FinishReason.EndOfSequence ? 0 : 1)), compute.LmTokens);
+    }
+
+    [SharedFact]
+    public void Speculative_args_gives_the_same_responses_and_rewinds_the_rows_it_guessed_wrong()
+    {
+        using var kernels = KernelBackends.Create(KernelBackendKind.Cpu);
+        var potentials = new Potentials { PrefixScorer = new ProbeLogitScorer(Lm.Value.Lm, Probe) };
+        var prompts = Prompts;
+        foreach (var temperature in new[] { 0f, 0.8f })
+        {
+            DecodeResult[] Run(bool speculate) => [.. new ArgsStrategy(Lm.Value, kernels, Generation(12), potentials,
+                new ArgsOptions { TopK = 10, Weight = 2f, Temperature = temperature, Speculate = speculate }).Decode(prompts)];
+            var plain = Run(false);
+            var speculative = Run(true);
+            for (var i = 0; i < prompts.Length; i++)
+            {
+                Assert.Equal(plain[i].Tokens, speculative[i].Tokens);
+                Assert.Equal(plain[i].Reward!.Value, speculative[i].Reward!.Value, Fp16Tolerance);
+                Assert.Null(plain[i].Trace.SpeculationHitRate);
+            }
+            // A weight-2 probe reward overturns the LM's top token on some steps: those rows were rewound and re-run.
+            var hitRate = speculative[0].Trace.SpeculationHitRate!.Value;
+            Assert.InRange(hitRate, 0.0, 0.999);
+            Assert.True(speculative[0].Trace.Compute.LmCalls > plain[0].Trace.Compute.LmCalls, "misses cost extra LM calls");
+        }
     }
 
     [SharedFact]

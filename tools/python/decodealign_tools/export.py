@@ -14,6 +14,8 @@ outputs
   values  float32 [batch_size, sequence_length, vocab]   (head "value")
   present.N.key / present.N.value  float32 [batch_size, num_kv_heads, total_sequence_length, head_size]
                                    = concat(past, new) along the sequence axis
+  (a module may declare `extra_outputs` {name: dims} and a `forward_all` returning (output, [extras], presents);
+  they are exported after the head's output, e.g. the forge verifier's candidate_scores [batch, seq, vocab])
 
 num_kv_heads, head_size (and vocab) are fixed dims; the others are symbolic. past_sequence_length may be 0.
 Beside model.onnx we write genai_config.json (the ONNX Runtime GenAI shape, plus "decodealign": {"head": ...}
@@ -38,10 +40,10 @@ OPSET = 17
 OUTPUT_NAMES = {"lm": "logits", "score": "scores", "value": "values"}
 
 
-def io_names(n_layers: int, head: str) -> tuple:
-    """(input names, output names) of the exported graph, in order."""
+def io_names(n_layers: int, head: str, extra_outputs=()) -> tuple:
+    """(input names, output names) of the exported graph, in order (extra outputs after the head's, before presents)."""
     ins = ["input_ids", "attention_mask", "position_ids"]
-    outs = [OUTPUT_NAMES[head]]
+    outs = [OUTPUT_NAMES[head], *extra_outputs]
     for i in range(n_layers):
         ins += [f"past_key_values.{i}.key", f"past_key_values.{i}.value"]
         outs += [f"present.{i}.key", f"present.{i}.value"]
@@ -57,8 +59,11 @@ class _FlatSignature(nn.Module):
 
     def forward(self, input_ids, attention_mask, position_ids, *past_flat):
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
-        out, presents = self.model(input_ids, attention_mask, position_ids, past)
-        flat: List[torch.Tensor] = [out]
+        if getattr(self.model, "extra_outputs", None):
+            out, extras, presents = self.model.forward_all(input_ids, attention_mask, position_ids, past)
+        else:
+            (out, presents), extras = self.model(input_ids, attention_mask, position_ids, past), []
+        flat: List[torch.Tensor] = [out, *extras]
         for k, v in presents:
             flat += [k, v]
         return tuple(flat)
@@ -97,7 +102,7 @@ def _set_shapes(proto: onnx.ModelProto, dims: Dict[str, List]) -> None:
                 nd.dim_param = d
 
 
-def export_onnx(model: Llama, path: str, opset: int = OPSET) -> onnx.ModelProto:
+def export_onnx(model: nn.Module, path: str, opset: int = OPSET) -> onnx.ModelProto:
     """Trace `model` (its cfg.head decides the output) to ONNX at `path`; checks and returns the ModelProto."""
     cfg = model.cfg
     head = cfg.head
@@ -109,7 +114,8 @@ def export_onnx(model: Llama, path: str, opset: int = OPSET) -> onnx.ModelProto:
                                   f"is limited to < 2 GB")
     # Trace a float32 CPU copy: the caller's (possibly bf16, GPU, training-mode) module is left untouched.
     model = copy.deepcopy(model).cpu().float().eval()
-    in_names, out_names = io_names(cfg.n_layers, head)
+    extra = dict(getattr(model, "extra_outputs", None) or {})
+    in_names, out_names = io_names(cfg.n_layers, head, list(extra))
     # Trace with batch 2, chunk 3 after 4 cached positions: sizes that differ from each other and from 1, so
     # the tracer cannot confuse dims or bake in a broadcast; everything but kvh/head_size is marked dynamic.
     b, s, p = 2, 3, 4
@@ -120,6 +126,7 @@ def export_onnx(model: Llama, path: str, opset: int = OPSET) -> onnx.ModelProto:
     for _ in range(cfg.n_layers):
         args += [torch.randn(b, cfg.n_kv_heads, p, cfg.head_size, generator=g) for _ in range(2)]
     dims = _dim_names(cfg, head)
+    dims.update({n: [cfg.vocab_size if d == "vocab" else d for d in ds] for n, ds in extra.items()})
     dynamic_axes = {n: {i: d for i, d in enumerate(dims[n]) if isinstance(d, str)} for n in in_names + out_names}
     with torch.no_grad(), warnings.catch_warnings():
         # The tracer warns about Python ints taken from shapes; those ints only feed ops it records
@@ -180,7 +187,8 @@ def genai_config(cfg, bos_token_id: Optional[int], eos_token_id, pad_token_id: O
     return conf
 
 
-def hf_config(cfg, bos_token_id, eos_token_id, pad_token_id, context_length: Optional[int] = None) -> dict:
+def hf_config(cfg, bos_token_id, eos_token_id, pad_token_id, context_length: Optional[int] = None,
+              extra: Optional[dict] = None) -> dict:
     """A small HF-like config.json. Note: weights use cfg.rope_interleaved; HF's LlamaForCausalLM assumes the
     half-split layout, so an interleaved model is not loadable by transformers as-is (wq/wk rows would need
     permuting). The full LlamaConfig is kept under "decodealign" so our tools can rebuild the module."""
@@ -201,18 +209,20 @@ def hf_config(cfg, bos_token_id, eos_token_id, pad_token_id, context_length: Opt
         "rope_theta": cfg.rope_theta,
         "tie_word_embeddings": bool(cfg.tie_embeddings and cfg.head == "lm"),
         "torch_dtype": "float32",
-        "decodealign": {"head": cfg.head, **cfg.to_dict()},
+        "decodealign": {"head": cfg.head, **cfg.to_dict(), **(extra or {})},
     }
 
 
-def export_decoder(model: Llama, out_dir: str, head: Optional[str] = None,
+def export_decoder(model: nn.Module, out_dir: str, head: Optional[str] = None,
                    special_tokens: Optional[dict] = None, context_length: Optional[int] = None,
-                   filename: str = "model.onnx") -> str:
+                   filename: str = "model.onnx", extra_config: Optional[dict] = None) -> str:
     """Export `model` to out_dir/filename plus genai_config.json and config.json; returns the ONNX path.
 
     head: overrides model.cfg.head only as a consistency check (the module's head is what gets exported).
     special_tokens: {"bos_token_id": int|None, "eos_token_id": int|list|None, "pad_token_id": int|None}.
     context_length: defaults to cfg.max_seq_len.
+    extra_config: merged into config.json's "decodealign" entry (e.g. how a wrapper module is rebuilt).
+    `model` may be any module with a LlamaConfig `cfg` and Llama.forward's signature (e.g. the forge's verifier).
     """
     if head is not None and head != model.cfg.head:
         raise ValueError(f"model has head {model.cfg.head!r}, asked to export {head!r}; call model.set_head first")
@@ -227,7 +237,7 @@ def export_decoder(model: Llama, out_dir: str, head: Optional[str] = None,
         json.dump(genai_config(model.cfg, bos, eos, pad, context_length, filename), f, indent=4)
         f.write("\n")
     with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(hf_config(model.cfg, bos, eos, pad, context_length), f, indent=2)
+        json.dump(hf_config(model.cfg, bos, eos, pad, context_length, extra_config), f, indent=2)
         f.write("\n")
     return path
 

@@ -274,6 +274,20 @@ class Llama(nn.Module):
         ("value"); presents are per layer concat(past, new) along the sequence axis.
         Query j of the chunk may attend to total position t iff t <= P + j and attention_mask[b, t] != 0.
         """
+        hidden, presents = self.features(input_ids, attention_mask, position_ids, past_key_values)
+        out = self.output(hidden)
+        if self.cfg.head == "score":
+            out = out.squeeze(-1)
+        return out, presents
+
+    def features(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: Optional[torch.Tensor] = None,
+        position_ids: Optional[torch.Tensor] = None,
+        past_key_values: Optional[Sequence[KeyValue]] = None,
+    ) -> Tuple[torch.Tensor, List[KeyValue]]:
+        """The final normalised hidden state [B,S,dim] (what the head reads) and the presents; arguments as forward."""
         bsz, seq = input_ids.shape[0], input_ids.shape[1]
         if past_key_values is None:
             past_key_values = self.empty_past(bsz)
@@ -301,10 +315,7 @@ class Llama(nn.Module):
         for layer, past in zip(self.layers, past_key_values):
             x, present = layer(x, cos, sin, allowed, past)
             presents.append(present)
-        out = self.output(self.norm(x))
-        if self.cfg.head == "score":
-            out = out.squeeze(-1)
-        return out, presents
+        return self.norm(x), presents
 
 
 @torch.no_grad()
