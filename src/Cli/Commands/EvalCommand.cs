@@ -20,7 +20,7 @@ internal static class EvalCommand
         var common = new CommonOptions();
         var task = new Option<string>("--task") { Description = "Task (arith).", DefaultValueFactory = _ => "arith" };
         var strategies = new StrategyOptions();
-        var problems = new Option<int>("--problems") { Description = "Number of problems (from the start of the split).", DefaultValueFactory = _ => 100 };
+        var problems = new Option<int>("--problems") { Description = "Number of problems (from the start of the split; 1000 with --reward-report, whose AUC needs the samples).", DefaultValueFactory = _ => 100 };
         var split = new Option<string>("--split") { Description = "test or validation.", DefaultValueFactory = _ => "test" };
         var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0UL };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature of the base LM.", DefaultValueFactory = _ => 1f };
@@ -42,11 +42,12 @@ internal static class EvalCommand
             var t = TaskRegistry.Get(pr.GetValue(task)!);
             var s = Splits.Parse(pr.GetValue(split)!);
             if (s == Split.Train) throw new CliUsageException("--split must be test or validation (the models were trained on train).");
-            var count = pr.GetValue(problems);
+            var report = pr.GetValue(rewardReport);
+            // An AUC over 100 samples moves by several points between seeds; the report's default is 1000 (about 10 s).
+            var count = report && (pr.GetResult(problems)?.Implicit ?? true) ? 1000 : pr.GetValue(problems);
             if (count < 1) throw new CliUsageException($"--problems must be >= 1 (got {count}).");
             var batchSize = pr.GetValue(batch);
             if (batchSize < 1) throw new CliUsageException($"--batch must be >= 1 (got {batchSize}).");
-            var report = pr.GetValue(rewardReport);
             var generation = new GenerationOptions
             {
                 MaxNewTokens = pr.GetValue(maxNew),

@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace DecodeAlign.Cli.Tests;
+
+/// <summary>`decodealign eval` on the built-in arith models: every strategy runs and reports, and bad options fail first.</summary>
+public class EvalTests
+{
+    private static JsonElement Json(CliRunner.Result r)
+    {
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
+        return JsonDocument.Parse(r.Stdout).RootElement;
+    }
+
+    [Theory]
+    [InlineData("sample")]
+    [InlineData("greedy")]
+    [InlineData("bon")]
+    [InlineData("mv")]
+    [InlineData("wmv")]
+    [InlineData("args")]
+    [InlineData("vas")]
+    [InlineData("qalign")]
+    [InlineData("smc")]
+    public void Every_strategy_evaluates_and_reports_its_compute(string strategy)
+    {
+        var e = Json(CliRunner.Run("eval", "--task", "arith", "--strategy", strategy, "--n", "4", "--problems", "3", "--json"));
+        Assert.Equal(strategy, e.GetProperty("strategy").GetString());
+        Assert.Equal(3, e.GetProperty("problems").GetInt32());
+        Assert.InRange(e.GetProperty("accuracy").GetDouble(), 0, 1);
+        Assert.True(e.GetProperty("lm_tokens").GetInt64() > 0);
+        Assert.True(e.GetProperty("wall_seconds").GetDouble() > 0);
+        if (strategy is not ("sample" or "greedy" or "mv")) Assert.True(e.GetProperty("rm_calls").GetInt64() > 0, "a reward-guided strategy made no reward calls");
+    }
+
+    [Fact]
+    public void Reward_report_gives_auc_and_accuracy_over_the_samples()
+    {
+        var e = Json(CliRunner.Run("eval", "--task", "arith", "--reward-report", "--problems", "60", "--json"));
+        Assert.Equal(60, e.GetProperty("samples").GetInt32());
+        // The verifier separates correct from wrong samples far better than chance even on 60 of them.
+        Assert.InRange(e.GetProperty("auc").GetDouble(), 0.7, 1.0);
+        Assert.InRange(e.GetProperty("accuracy_at_0_5").GetDouble(), 0, 1);
+    }
+
+    [Theory]
+    [InlineData("beta must be > 0", "--strategy", "vas", "--beta", "0")]
+    [InlineData("n must be >= 1", "--strategy", "bon", "--n", "0")]
+    [InlineData("top-k 1000 exceeds the vocabulary (465)", "--strategy", "args", "--top-k", "1000")]
+    public void Bad_strategy_options_are_rejected_with_a_specific_message(string message, params string[] options)
+    {
+        CliRunner.AssertUserError(CliRunner.Run(["eval", "--task", "arith", "--problems", "2", .. options]), message);
+    }
+}
