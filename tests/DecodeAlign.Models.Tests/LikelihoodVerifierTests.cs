@@ -80,8 +80,9 @@ public sealed class LikelihoodVerifierTests
     {
         Assert.True(Reward.Value.HasCandidateHead);
         var x = Encode(Prompt + " Mia has 12 pens. 12 + 7 = 19.");
+        var promptLength = Encode(Prompt).Length;
         int[] candidates = [.. Enumerable.Range(0, Reward.Value.Info.VocabSize).Where(v => v % 37 == 0), 32, 49, 57];
-        foreach (var length in new[] { Encode(Prompt).Length - 1, Encode(Prompt).Length, x.Length })
+        foreach (var length in new[] { promptLength - 1, promptLength, x.Length })
         {
             // k rows, one per candidate (the generic path) ...
             using var narrow = Reward.Value.CreateSession();
@@ -95,7 +96,7 @@ public sealed class LikelihoodVerifierTests
             for (var j = 0; j < candidates.Length; j++)
                 Assert.Equal(perRow[j], all[candidates[j]], 1e-4);
             // The last prompt token (the ':' of "A:") completes the marker; before it nothing is summed yet.
-            if (length < Encode(Prompt).Length) Assert.All(all, s => Assert.Equal(Coefficients().B, s, 1e-5));
+            if (length < promptLength) Assert.All(all, s => Assert.Equal(Coefficients().B, s, 1e-5));
         }
     }
 

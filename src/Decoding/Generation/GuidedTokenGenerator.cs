@@ -53,7 +53,7 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
             responses[r] = new ResponseTracker(model, lm.GetTokens(r), options, context, $"row {r}", OnText is null ? null : text => OnText(row, text));
         }
         var results = responses.Select(t => t.Result).ToArray();
-        Speculation = (0, 0);
+        int hits = 0, guessed = 0;
 
         var live = Enumerable.Range(0, rows).ToList(); // live[i] = result index of session row i
         var eos = options.IgnoreEos ? [] : model.EosTokenIds.ToHashSet();
@@ -110,7 +110,6 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
             }
 
             var keep = new List<int>(live.Count);
-            var (hits, guessed) = Speculation;
             for (var i = 0; i < live.Count; i++)
             {
                 var r = live[i];
@@ -132,7 +131,6 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
                 foreach (var g in guides) g.Append(i, [token]);
                 keep.Add(i);
             }
-            Speculation = (hits, guessed);
             if (keep.Count < live.Count)
             {
                 var kept = keep.ToArray();
@@ -141,6 +139,7 @@ internal sealed class GuidedTokenGenerator(LanguageModel model, GenerationOption
                 live = keep.Select(i => live[i]).ToList();
             }
         }
+        Speculation = (hits, guessed);
         lastScores = scores;
         return results;
     }

@@ -82,7 +82,6 @@ public sealed class ArgsStrategy : IDecodingStrategy
             var ids = new int[n * k];
             var baseLogits = new float[n * k];
             _kernels.TopK(logits.Values.Span, vocab, k, ids, baseLogits);
-            var rows = Enumerable.Range(0, n).ToArray();
             ReadOnlySpan<float> candidateRewards;
             if (wide)
             {
@@ -93,7 +92,7 @@ public sealed class ArgsStrategy : IDecodingStrategy
             }
             else
                 // Width 1: the n·k candidate rewards are contiguous, ordered like ids.
-                candidateRewards = scorer.ForwardCandidates(rows, ids, ct).Values.Span;
+                candidateRewards = scorer.ForwardCandidates(Enumerable.Range(0, n).ToArray(), ids, ct).Values.Span;
             var fused = new float[n * k];
             _kernels.FuseCandidates(baseLogits, k, candidateRewards, weights, FusionMode.Raw, fused);
             var chosen = new int[n];

@@ -37,6 +37,32 @@ internal sealed record DecoderLayout(
     public DecoderInfo ToInfo() => new(Source, Head, VocabSize, OutputWidth, ContextLength, NumLayers, NumKvHeads, HeadSize,
         BosTokenId, EosTokenIds, PadTokenId, KvIsHalf);
 
+    /// <summary>
+    /// This layout reading another output of the same graph, one value per position and vocabulary token
+    /// ([batch, seq, vocab]), instead of its own; null when the graph has no output <paramref name="name"/>.
+    /// </summary>
+    public DecoderLayout? WithVocabularyOutput(InferenceSession session, string name)
+    {
+        if (!session.OutputMetadata.TryGetValue(name, out var meta)) return null;
+        var dims = meta.Dimensions;
+        if (dims.Length != 3 || (dims[2] > 0 && dims[2] != VocabSize))
+            throw new ModelLoadException(Source, $"output '{name}' has shape [{string.Join(", ", dims)}]; expected [batch, seq, {VocabSize}].");
+        RequireFloatOutput(Source, name, meta);
+        return this with
+        {
+            Output = name,
+            Head = DecoderOutputKind.Values,
+            OutputWidth = VocabSize,
+            OutputIsHalf = meta.ElementDataType == TensorElementType.Float16,
+        };
+    }
+
+    private static void RequireFloatOutput(string source, string name, NodeMetadata meta)
+    {
+        if (meta.ElementDataType is not (TensorElementType.Float or TensorElementType.Float16))
+            throw new ModelLoadException(source, $"output '{name}' has element type {meta.ElementDataType}; expected float32 or float16.");
+    }
+
     public static DecoderLayout Discover(InferenceSession session, string source, ModelConfigFiles config, OnnxModelOptions options)
     {
         var inputs = session.InputMetadata;
@@ -100,8 +126,7 @@ internal sealed record DecoderLayout(
         };
         if (!outputs.TryGetValue(outName, out var outMeta))
             throw new ModelLoadException(source, $"the graph has no output '{outName}' (outputs are: {Describe(outputs.Keys)}).");
-        if (outMeta.ElementDataType is not (TensorElementType.Float or TensorElementType.Float16))
-            throw new ModelLoadException(source, $"output '{outName}' has element type {outMeta.ElementDataType}; expected float32 or float16.");
+        RequireFloatOutput(source, outName, outMeta);
         int width;
         if (head == DecoderOutputKind.Scores)
         {

@@ -174,11 +174,17 @@ internal sealed class DecoderSession : IDecoderSession
             r.OutputValid = length == r.Cached && r.OutputValid;
             return;
         }
-        _memo = null;
         // The output at the new last token was never kept, so that token is re-run: the cache keeps one token fewer.
-        r.Cached = Math.Max(length - 1, 0);
+        KeepCached(row, r, Math.Max(length - 1, 0));
         r.OutputValid = false;
-        _cache.KeepFirst(row, r.Cached);
+    }
+
+    /// <summary>Drops the row's cache beyond its first <paramref name="cached"/> tokens (its tokens are already cut).</summary>
+    private void KeepCached(int row, RowState r, int cached)
+    {
+        _memo = null;
+        r.Cached = cached;
+        _cache.KeepFirst(row, cached);
     }
 
     public void Rewind(int row, int length, ReadOnlySpan<float> outputAtLength)
@@ -193,9 +199,7 @@ internal sealed class DecoderSession : IDecoderSession
         }
         if (length == r.Tokens.Count) return;
         r.Tokens.RemoveRange(length, r.Tokens.Count - length);
-        _memo = null;
-        r.Cached = length;
-        _cache.KeepFirst(row, length);
+        KeepCached(row, r, length);
         outputAtLength.CopyTo(_outputs.AsSpan(row * _l.OutputWidth, _l.OutputWidth));
         r.OutputValid = true;
     }

@@ -24,26 +24,7 @@ public sealed class OnnxDecoderRewardModel : IRewardModel, IPrefixScorer
         Tokenizer = tokenizer;
         _options = options;
         Info = decoder.Layout.ToInfo();
-        _candidateLayout = CandidateLayout(decoder);
-    }
-
-    /// <summary>The layout that reads <see cref="CandidateOutput"/> [batch, seq, vocab] instead of the scores, if the graph has it.</summary>
-    private static DecoderLayout? CandidateLayout(OnnxDecoder decoder)
-    {
-        var l = decoder.Layout;
-        if (!decoder.Session.OutputMetadata.TryGetValue(CandidateOutput, out var meta)) return null;
-        var dims = meta.Dimensions;
-        if (dims.Length != 3 || (dims[2] > 0 && dims[2] != l.VocabSize))
-            throw new ModelLoadException(l.Source, $"output '{CandidateOutput}' has shape [{string.Join(", ", dims)}]; expected [batch, seq, {l.VocabSize}].");
-        if (meta.ElementDataType is not (Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float or Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16))
-            throw new ModelLoadException(l.Source, $"output '{CandidateOutput}' has element type {meta.ElementDataType}; expected float32 or float16.");
-        return l with
-        {
-            Output = CandidateOutput,
-            Head = DecoderOutputKind.Values,
-            OutputWidth = l.VocabSize,
-            OutputIsHalf = meta.ElementDataType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16,
-        };
+        _candidateLayout = decoder.Layout.WithVocabularyOutput(decoder.Session, CandidateOutput);
     }
 
     /// <summary>Whether the graph has the vocabulary-wide <see cref="CandidateOutput"/> head.</summary>
