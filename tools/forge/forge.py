@@ -283,10 +283,11 @@ def main() -> int:
     # 5. Export.
     t, c = time.time(), time.process_time()
     ctx = conf["model"]["max_seq_len"]
-    parity_ids = data.encode_prompt(tok, test[0].prompt) + tok.encode(test[0].response)
+    prompt_ids = data.encode_prompt(tok, test[0].prompt)
+    parity_ids = prompt_ids + tok.encode(test[0].response)
     for name, model in (("lm", lm), ("reward", rm), ("value", vm)):
         # The reward's parity input reaches into the response (its score is constant over the prompt).
-        ids = parity_ids[:len(data.encode_prompt(tok, test[0].prompt)) + 8] if name == "reward" else parity_ids[:12]
+        ids = parity_ids[:len(prompt_ids) + 8] if name == "reward" else parity_ids[:12]
         export(model, tok, tok_dir, os.path.join(args.out, name), ctx, ids)
     timings["export_s"] = time.time() - t
     cpu["export_s"] = time.process_time() - c

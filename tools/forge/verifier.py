@@ -167,19 +167,10 @@ class LikelihoodVerifier(nn.Module):
 
         # A padding position's own state is never read back (lookups go through the mask).
         stored = torch.cat((own, total.unsqueeze(-1), in_resp_after.unsqueeze(-1)), dim=-1)  # [B, S, D]
-        scores = self.a * stored[..., d + 2] + self.b
+        scores = self.a * total + self.b
         # With v appended: v's log-probability joins the sum when the response has begun by then.
         next_logp = (logits - lse.unsqueeze(-1)) * in_resp_after.unsqueeze(-1)
         candidates = self.a * (total.unsqueeze(-1) + next_logp) + self.b
         for (pk, pv), (nk, nv) in zip(state_past, self._pack(stored)):
             presents.append((torch.cat((pk, nk), dim=2), torch.cat((pv, nv), dim=2)))
         return scores, [candidates], presents
-
-    @torch.no_grad()
-    def response_logprob(self, prompt_ids: Sequence[int], response_ids: Sequence[int]) -> float:
-        """sum_t log p_LM(y_t | x, y_<t) computed directly from the LM's logits (the reference for tests)."""
-        ids = torch.tensor([list(prompt_ids) + list(response_ids)])
-        logits, _ = self.lm(ids)
-        lp = torch.log_softmax(logits[0], -1)
-        p = len(prompt_ids)
-        return float(sum(lp[p - 1 + i, t] for i, t in enumerate(response_ids)))
