@@ -36,7 +36,7 @@ public class StrategyCostBenchmarks
     public void Setup()
     {
         _lm = LanguageModel.Load(BenchmarkModels.Arith("lm"));
-        _reward = OnnxDecoderRewardModel.Load(BenchmarkModels.Arith("reward"));
+        _reward = OnnxDecoderRewardModel.Load(BenchmarkModels.Arith("verifier"));
         _value = OnnxValueModel.Load(BenchmarkModels.Arith("value"));
         _kernels = KernelBackends.Create(KernelBackendKind.Cpu);
         var task = TaskRegistry.Get("arith");

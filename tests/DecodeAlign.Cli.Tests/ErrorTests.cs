@@ -64,4 +64,19 @@ public sealed class ErrorTests
         CliRunner.AssertUserError(CliRunner.Run("import-llama2c", "--checkpoint", "/nonexistent.bin", "--tokenizer", SharedModels.PathOf("stories260K", "tok512.bin"), "--out", Path.GetTempPath()),
             "/nonexistent.bin");
     }
+
+    [Theory]
+    [InlineData("eval", "calc,bogus=2", "unknown reward 'bogus' in term 'bogus=2'")]
+    [InlineData("eval", "likelihood=NaN", "term 'likelihood=NaN': the weight must be finite")]
+    [InlineData("generate", "calc=-1", "term 'calc=-1': a negative weight is meaningful only for keyword rewards")]
+    [InlineData("eval", "/tmp/decodealign-no-such-reward,calc", "term '/tmp/decodealign-no-such-reward': no such reward model folder")]
+    [InlineData("generate", "length:many", "term 'length:many': length:N needs a whole number")]
+    public void A_bad_reward_spec_is_one_error_naming_the_term_before_any_model_runs(string verb, string spec, string message)
+    {
+        // A model path that does not exist shows that the SPEC is checked before anything loads.
+        var r = CliRunner.Run(verb, "--strategy", "bon", "--reward", spec, "--model", "/tmp/decodealign-no-such-lm");
+        Assert.Equal(2, r.ExitCode);
+        CliRunner.AssertUserError(r, "--reward", message);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
 }

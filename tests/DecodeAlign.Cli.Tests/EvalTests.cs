@@ -33,13 +33,54 @@ public class EvalTests
     }
 
     [Fact]
-    public void Reward_report_gives_auc_and_accuracy_over_the_samples()
+    public void Reward_report_gives_auc_ranking_and_accuracy_over_the_samples()
     {
-        var e = Json(CliRunner.Run("eval", "--task", "arith", "--reward-report", "--problems", "60", "--json"));
-        Assert.Equal(60, e.GetProperty("samples").GetInt32());
+        var e = Json(CliRunner.Run("eval", "--task", "arith", "--reward-report", "--problems", "15", "--json"));
+        Assert.Equal(60, e.GetProperty("samples").GetInt32()); // 4 samples per problem by default
         // The verifier separates correct from wrong samples far better than chance even on 60 of them.
         Assert.InRange(e.GetProperty("auc").GetDouble(), 0.7, 1.0);
         Assert.InRange(e.GetProperty("accuracy_at_0_5").GetDouble(), 0, 1);
+        Assert.True(e.GetProperty("pairs").GetInt64() > 0);
+        Assert.InRange(e.GetProperty("within_problem_ranking").GetDouble(), 0, 1);
+    }
+
+    [Theory]
+    [InlineData("likelihood")]
+    [InlineData("calc")]
+    [InlineData("likelihood=1,calc=0.5,keyword:/answer is [0-9]+/=0.1")]
+    public void Reward_report_works_for_any_reward_spec(string spec)
+    {
+        var e = Json(CliRunner.Run("eval", "--task", "arith", "--reward-report", "--reward", spec, "--problems", "8", "--samples-per-problem", "3", "--json"));
+        Assert.Equal(spec, e.GetProperty("reward").GetString());
+        Assert.Equal(24, e.GetProperty("samples").GetInt32());
+        Assert.InRange(e.GetProperty("auc").GetDouble(), 0, 1);
+        var pairs = e.GetProperty("pairs").GetInt64();
+        Assert.True(pairs > 0);
+        Assert.InRange(e.GetProperty("within_problem_ranking").GetDouble(), 0, 1);
+    }
+
+    [Theory]
+    [InlineData("bon", "calc")]
+    [InlineData("mv", "calc")]
+    [InlineData("wmv", "calc")]
+    [InlineData("qalign", "calc")]
+    [InlineData("smc", "calc")]
+    [InlineData("args", "calc")]
+    [InlineData("bon", "likelihood=1,calc=0.5")]
+    [InlineData("mv", "likelihood=1,calc=0.5")]
+    [InlineData("wmv", "likelihood=1,calc=0.5")]
+    [InlineData("qalign", "likelihood=1,calc=0.5")]
+    [InlineData("smc", "likelihood=1,calc=0.5")]
+    [InlineData("args", "likelihood=1,calc=0.5")]
+    public void Programmatic_and_composite_rewards_run_with_every_reward_strategy(string strategy, string spec)
+    {
+        var e = Json(CliRunner.Run("eval", "--task", "arith", "--strategy", strategy, "--reward", spec, "--n", "3", "--problems", "2", "--json"));
+        Assert.Equal(strategy, e.GetProperty("strategy").GetString());
+        Assert.Equal(2, e.GetProperty("problems").GetInt32());
+        var reward = e.GetProperty("mean_reward").GetDouble();
+        if (spec == "calc") Assert.InRange(reward, -10, 0); // minus the wrong equations
+        // The likelihood verifier's compute is traced through the composite (calc alone runs no model).
+        if (spec != "calc" && strategy is not "mv") Assert.True(e.GetProperty("rm_tokens").GetInt64() > 0);
     }
 
     [Theory]

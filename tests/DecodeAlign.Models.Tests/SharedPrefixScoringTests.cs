@@ -9,7 +9,7 @@ namespace DecodeAlign.Models.Tests;
 public sealed class SharedPrefixScoringTests
 {
     private static readonly Lazy<OnnxDecoderRewardModel> Reward = new(() =>
-        OnnxDecoderRewardModel.Load(Path.Combine(SharedModels.RepoRoot, "models", "arith", "reward"), new RewardModelOptions { Onnx = new OnnxModelOptions { IntraOpThreads = 1 } }));
+        OnnxDecoderRewardModel.Load(Path.Combine(SharedModels.RepoRoot, "models", "arith", "likelihood"), new RewardModelOptions { Onnx = new OnnxModelOptions { IntraOpThreads = 1 } }));
 
     [Fact]
     public void Scores_with_shared_prefixes_equal_scoring_each_sequence_alone()

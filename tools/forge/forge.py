@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import pickle
@@ -39,11 +40,17 @@ from decodealign_tools.llama import Llama, LlamaConfig  # noqa: E402
 
 import data  # noqa: E402
 import model_card  # noqa: E402
+import onnx_weights  # noqa: E402
 from bpe import ByteBpe  # noqa: E402
 from sampling import accuracy, sample_many  # noqa: E402
 from train_lm import train_lm  # noqa: E402
 from train_rm import evaluate_rm, final_scores, fit_rm  # noqa: E402
-from train_value import evaluate_value, train_value  # noqa: E402
+from train_value import evaluate_value, taken_values, train_value  # noqa: E402
+from learned_verifier import StepVerifier, step_model  # noqa: E402
+from train_aligned import train_aligned  # noqa: E402
+from train_verifier import evaluate as evaluate_verifier  # noqa: E402
+from train_verifier import final_scores as verifier_final_scores  # noqa: E402
+from train_verifier import train_verifier  # noqa: E402
 from verifier import LikelihoodVerifier  # noqa: E402
 
 FULL = {
@@ -55,8 +62,12 @@ FULL = {
            "accept_sample": [0.36, 0.56], "max_greedy": 0.70},
     "test_problems": 1000,
     # Base samples: reward/value training on train problems, checkpoint choice on validation, report on test.
-    "samples": {"train_problems": 1500, "val_problems": 200, "test_problems": 500, "k": 4},
-    "value": {"steps": 300, "batch": 32, "lr": 5e-4, "eval_every": 100},
+    "samples": {"train_problems": 3000, "val_problems": 200, "test_problems": 500, "k": 4},
+    # Learned verifier's step model: batches of 16 base samples and 16 references.
+    "verifier": {"steps": 2500, "lr": 1e-3, "warmup": 100, "eval_every": 250, "mix": [16, 16]},
+    "aligned": {"steps": 400, "batch": 32, "lr": 5e-4, "eval_every": 100, "eval_problems": 300},
+    # Value: TD(lambda) plus centred distillation of the verifier's one-step differences on the LM's top-20.
+    "value": {"steps": 600, "batch": 32, "lr": 5e-4, "eval_every": 100, "top_k": 20, "distill_weight": 1.0},
 }
 
 TINY = {
@@ -67,7 +78,9 @@ TINY = {
            "accept_sample": [0.0, 1.0], "max_greedy": 1.0},
     "test_problems": 4,
     "samples": {"train_problems": 8, "val_problems": 4, "test_problems": 4, "k": 2},
-    "value": {"steps": 3, "batch": 4, "lr": 5e-4, "eval_every": 3},
+    "verifier": {"steps": 3, "lr": 1e-3, "warmup": 1, "eval_every": 3, "mix": [2, 2]},
+    "aligned": {"steps": 2, "batch": 4, "lr": 5e-4, "eval_every": 2, "eval_problems": 4},
+    "value": {"steps": 3, "batch": 4, "lr": 5e-4, "eval_every": 3, "top_k": 4, "distill_weight": 1.0},
 }
 
 
@@ -153,6 +166,11 @@ def main() -> int:
     ap.add_argument("--data", default=None, help="folder with train/validation/test.jsonl (skips task-dump)")
     ap.add_argument("--tiny", action="store_true", help="toy config: seconds, for tests")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lm-onnx", default=None,
+                    help="take the base LM from this exported folder (e.g. models/arith/lm) instead of training it; "
+                         "its weights are checked against the folder's parity.json")
+    ap.add_argument("--until", choices=["samples", "verifier", "aligned"], default=None,
+                    help="stop after this stage (its cached outputs stay in WORK for the next run)")
     ap.add_argument("--resume-lm", action="store_true",
                     help="reuse WORK/lm.pt from an earlier run of the same command instead of training the LM, "
                          "and WORK/samples.pkl (its base samples) when it was drawn from that LM")
@@ -186,7 +204,15 @@ def main() -> int:
     torch.manual_seed(seed)
     lm = build(conf["model"], tok.vocab_size)
     lm_path = os.path.join(args.work, "lm.pt")
-    if args.resume_lm:
+    if args.lm_onnx:
+        onnx_weights.load_state(lm, os.path.join(args.lm_onnx, "model.onnx"))
+        onnx_weights.check_parity(lm, args.lm_onnx)
+        with open(os.path.join(ROOT, "models", "arith", "report.json")) as f:
+            prev = json.load(f).get("lm", {})
+        res = {"state": copy.deepcopy(lm.state_dict()), "step": prev.get("chosen_step"), "history": prev.get("history", [])}
+        lm_seconds = None
+        log(f"lm: loaded from {args.lm_onnx} (step {res['step']}, parity checked)")
+    elif args.resume_lm:
         # Re-runs the later stages on the LM an earlier run of the same command chose (its history comes along).
         ck = torch.load(lm_path)
         res = {"state": ck["state"], "step": ck.get("step"), "history": ck.get("history", [])}
@@ -203,9 +229,9 @@ def main() -> int:
                     "train_s": lm_seconds}, lm_path)
     lm.load_state_dict(res["state"])
     timings["lm_train_s"] = lm_seconds
-    cpu["lm_train_s"] = None if args.resume_lm else time.process_time() - c
+    cpu["lm_train_s"] = None if args.resume_lm or args.lm_onnx else time.process_time() - c
     report["lm"] = {"chosen_step": res["step"], "history": res["history"],
-                    "params": sum(p.numel() for p in lm.parameters()), "resumed": bool(args.resume_lm)}
+                    "params": sum(p.numel() for p in lm.parameters()), "resumed": bool(args.resume_lm or args.lm_onnx)}
 
     # 2. Base samples (T = 1), graded by the checker; test figures of the base LM.
     t, c = time.time(), time.process_time()
@@ -213,7 +239,7 @@ def main() -> int:
     samples_path = os.path.join(args.work, "samples.pkl")
     key = {"seed": seed, "lm_step": res["step"], "config": conf["samples"], "test_problems": conf["test_problems"]}
     cached = None
-    if args.resume_lm and os.path.exists(samples_path):
+    if (args.resume_lm or args.lm_onnx) and os.path.exists(samples_path):
         with open(samples_path, "rb") as f:
             cached = pickle.load(f)
         if cached.get("key") != key:
@@ -242,41 +268,122 @@ def main() -> int:
     report["samples"] = {"train": len(rm_train), "validation": len(rm_val), "test": len(rm_test),
                          "train_accuracy": accuracy(rm_train), "test_accuracy": accuracy(rm_test)}
     log(f"samples: {len(rm_train)} train ({accuracy(rm_train):.3f} correct) ({timings['sampling_s']:.1f} s)")
+    if args.until == "samples":
+        return 0
 
-    # 3. Reward model: the likelihood verifier over the LM, a and b fitted on the graded train samples.
+    resume = args.resume_lm or bool(args.lm_onnx)
+
+    # 3. The likelihood verifier over the LM (the named reward `likelihood`): a and b fitted on the graded samples.
     t, c = time.time(), time.process_time()
     rm = LikelihoodVerifier(lm, response_marker(tok, train + val + test))
     rres = fit_rm(rm, rm_train, rm_val, pad_id=tok.pad_id, eos_id=tok.eos_id, log=log)
-    timings["rm_train_s"] = time.time() - t
-    cpu["rm_train_s"] = time.process_time() - c
-    report["reward_layout"] = {"lm_layers": rm.base_layers, "state_layers": rm.extra_layers, "state_dim": rm.state_dim}
-    report["reward"] = {"kind": "likelihood_verifier", "a": rres["a"], "b": rres["b"], "history": rres["history"],
-                        "test": evaluate_rm(rm, rm_test, tok.pad_id, tok.eos_id)}
-    log(f"rm test: {report['reward']['test']}")
+    timings["likelihood_fit_s"] = time.time() - t
+    cpu["likelihood_fit_s"] = time.process_time() - c
+    report["likelihood_layout"] = {"lm_layers": rm.base_layers, "state_layers": rm.extra_layers, "state_dim": rm.state_dim}
+    report["likelihood"] = {"kind": "likelihood_verifier", "a": rres["a"], "b": rres["b"], "history": rres["history"],
+                            "test": evaluate_rm(rm, rm_test, tok.pad_id, tok.eos_id)}
+    log(f"likelihood test: {report['likelihood']['test']}")
 
-    # 4. Value model (VAS), initialised from the LM, on the RM's final scores.
+    # 4. The learned verifier (the named reward `verifier`, the default): a step model trained on checker labels,
+    # its running sum of log sigma calibrated to log-odds like the likelihood verifier.
+    t, c = time.time(), time.process_time()
+    vc = conf["verifier"]
+    torch.manual_seed(seed + 5)
+    marker = response_marker(tok, train + val + test)
+    step_lm = step_model(lm)
+    ver_path = os.path.join(args.work, "verifier.pt")
+    ver_key = {"seed": seed, "lm_step": res["step"], "config": vc, "samples": conf["samples"]}
+    cached = torch.load(ver_path) if resume and os.path.exists(ver_path) else None
+    if cached is not None and cached.get("key") == ver_key:
+        vres = cached["result"]
+        log(f"verifier: reused {ver_path}")
+    else:
+        vres = train_verifier(step_lm, tok, marker, train, rm_train, rm_val, steps=vc["steps"], lr=vc["lr"],
+                              warmup=vc["warmup"], eval_every=vc["eval_every"], seed=seed + 5, log=log, mix=vc["mix"])
+        vres["train_s"] = time.time() - t
+        torch.save({"key": ver_key, "result": vres}, ver_path)
+    step_lm.load_state_dict(vres["state"])
+    ver = StepVerifier(step_lm, marker)
+    vfit = fit_rm(ver, rm_train, rm_val, pad_id=tok.pad_id, eos_id=tok.eos_id, log=log)
+    timings["verifier_train_s"] = vres.get("train_s")
+    cpu["verifier_train_s"] = time.process_time() - c
+    report["verifier"] = {"kind": "learned_verifier", "chosen_step": vres["step"], "history": vres["history"],
+                          "a": vfit["a"], "b": vfit["b"], "calibration": vfit["history"],
+                          "params": sum(p.numel() for p in step_lm.parameters()),
+                          "state_layers": ver.extra_layers,
+                          "test": evaluate_verifier(ver, rm_test, tok.pad_id)}
+    log(f"verifier test: {report['verifier']['test']}")
+    if args.until == "verifier":
+        return 0
+
+    # 5. The aligned baseline policy (Transfer Q*): the LM fine-tuned on its own checker-correct samples (RFT).
+    t, c = time.time(), time.process_time()
+    ac = conf["aligned"]
+    torch.manual_seed(seed + 7)
+    aligned = build(conf["model"], tok.vocab_size)
+    aligned.load_state_dict(res["state"])
+    al_path = os.path.join(args.work, "aligned.pt")
+    al_key = {"seed": seed, "lm_step": res["step"], "config": ac, "samples": conf["samples"],
+              "test_problems": conf["test_problems"]}
+    cached = torch.load(al_path) if resume and os.path.exists(al_path) else None
+    if cached is not None and cached.get("key") == al_key:
+        ares, a_test = cached["result"], cached["test"]
+        log(f"aligned: reused {al_path}")
+    else:
+        ares = train_aligned(aligned, tok, rm_train, val, steps=ac["steps"], batch=ac["batch"], lr=ac["lr"],
+                             eval_every=ac["eval_every"], eval_problems=ac["eval_problems"], max_new=max_new,
+                             seed=seed + 7, log=log)
+        aligned.load_state_dict(ares["state"])
+        gen = torch.Generator().manual_seed(seed + 8)
+        test_eval = test[:conf["test_problems"]]
+        a_sample = sample_many(aligned, tok, test_eval, 1, max_new, 1.0, False, gen)
+        a_greedy = sample_many(aligned, tok, test_eval, 1, max_new, 1.0, True, gen)
+        a_test = {"problems": len(test_eval), "sample_t1_accuracy": accuracy(a_sample),
+                  "greedy_accuracy": accuracy(a_greedy)}
+        ares["train_s"] = time.time() - t
+        torch.save({"key": al_key, "result": ares, "test": a_test}, al_path)
+    aligned.load_state_dict(ares["state"])
+    timings["aligned_train_s"] = ares.get("train_s")
+    cpu["aligned_train_s"] = time.process_time() - c
+    report["aligned"] = {"kind": "rejection_sampling_fine_tuning", "chosen_step": ares["step"], "history": ares["history"],
+                         "train_samples": ares["train_samples"], "test": a_test}
+    log(f"aligned test: {report['aligned']['test']}")
+    if args.until == "aligned":
+        return 0
+
+    # 6. Value model (VAS) on the learned verifier's final scores, started from the verifier's trunk and candidate
+    # head: the candidate head's logit P(no mistake after a) already ranks next tokens the way the return does.
     t, c = time.time(), time.process_time()
     for rows in (rm_train, rm_val, rm_test):
-        for r, s in zip(rows, final_scores(rm, rows, tok.pad_id, tok.eos_id)):
-            r["reward"] = s
+        for r, sc in zip(rows, verifier_final_scores(ver, rows, tok.pad_id)):
+            r["reward"] = sc
     vc = conf["value"]
     vm = build(conf["model"], tok.vocab_size)
     vm.load_state_dict(res["state"])
     torch.manual_seed(seed + 3)
     vm.set_head("value")
-    # The reward depends on the next token a through a * log p_LM(a | s) = a * (logit(a) - logsumexp(s)), so the
-    # value head starts as a times the LM's head: V(s, .) - mean V(s, .) over any candidate set is then already
-    # a * (log p - mean log p). TD(lambda) fits the rest (the sum so far, the expected future log-probabilities).
+    trunk = {k: v for k, v in step_lm.state_dict().items() if not k.startswith("output")}
+    vm.load_state_dict({**vm.state_dict(), **trunk})
+    a_v = vfit["a"]
     with torch.no_grad():
-        vm.output.weight.copy_(rres["a"] * lm.output.weight)
-    mean_reward = sum(r["reward"] for r in rm_train) / len(rm_train)
-    bias = mean_reward - rres["a"] * mean_logsumexp(lm, rm_train[:256], tok.pad_id)
+        # V(s, a) starts as a·z(s)[a] (the verifier's step logit, so the next tokens it rejects start low), with
+        # the bias that puts the taken actions' mean value at the mean return.
+        vm.output.weight.copy_(a_v * step_lm.output.weight)
+        vm.output.bias.zero_()
+        q, valid = taken_values(vm, rm_train[:256], tok.pad_id)
+        mean_q = float((q * valid).sum() / valid.sum())
+        vm.output.bias.fill_(sum(r["reward"] for r in rm_train) / len(rm_train) - mean_q)
+
+    def step_gain(ids, mask):
+        return a_v * -torch.nn.functional.softplus(-step_lm(ids, mask)[0])
+
     vres = train_value(vm, rm_train, rm_val, pad_id=tok.pad_id, steps=vc["steps"], batch=vc["batch"], lr=vc["lr"],
-                       eval_every=vc["eval_every"], seed=seed + 3, log=log, init_bias=bias)
+                       eval_every=vc["eval_every"], seed=seed + 3, log=log, keep_bias=True,
+                       guide=(lm, step_gain, vc["top_k"], vc["distill_weight"]))
     vm.load_state_dict(vres["state"])
     timings["value_train_s"] = time.time() - t
     cpu["value_train_s"] = time.process_time() - c
-    report["value"] = {"chosen_step": vres["step"], "history": vres["history"],
+    report["value"] = {"chosen_step": vres["step"], "history": vres["history"], "return": "verifier final score",
                        "test": evaluate_value(vm, rm_test, tok.pad_id)}
     log(f"value test: {report['value']['test']}")
 
@@ -285,13 +392,14 @@ def main() -> int:
     ctx = conf["model"]["max_seq_len"]
     prompt_ids = data.encode_prompt(tok, test[0].prompt)
     parity_ids = prompt_ids + tok.encode(test[0].response)
-    for name, model in (("lm", lm), ("reward", rm), ("value", vm)):
-        # The reward's parity input reaches into the response (its score is constant over the prompt).
-        ids = parity_ids[:len(prompt_ids) + 8] if name == "reward" else parity_ids[:12]
+    models = (("lm", lm), ("likelihood", rm), ("verifier", ver), ("aligned", aligned), ("value", vm))
+    for name, model in models:
+        # The rewards' parity inputs reach into the response (the likelihood's score is constant over the prompt).
+        ids = parity_ids[:len(prompt_ids) + 8] if name in ("likelihood", "verifier") else parity_ids[:12]
         export(model, tok, tok_dir, os.path.join(args.out, name), ctx, ids)
     timings["export_s"] = time.time() - t
     cpu["export_s"] = time.process_time() - c
-    sizes = {name: os.path.getsize(os.path.join(args.out, name, "model.onnx")) for name in ("lm", "reward", "value")}
+    sizes = {name: os.path.getsize(os.path.join(args.out, name, "model.onnx")) for name, _ in models}
     report["onnx_bytes"] = sizes
     timings["total_s"] = sum(v for k, v in timings.items() if v is not None)
     report["timings_s"] = {k: None if v is None else round(v, 1) for k, v in timings.items()}

@@ -55,12 +55,54 @@ def td_lambda_targets(q: torch.Tensor, valid: torch.Tensor, reward: torch.Tensor
     return g
 
 
-def value_loss(model, rows, pad_id: int):
-    q, valid = taken_values(model, rows, pad_id)
+def value_loss(model, rows, pad_id: int, guide=None):
+    """TD(lambda) error on the taken actions; with a guide (lm, step_fn, k, weight), plus the centred-difference
+    distillation below."""
+    if guide is None:
+        q, valid = taken_values(model, rows, pad_id)
+        values = None
+    else:
+        seqs = [list(r["prompt_ids"]) + list(r["response_ids"]) for r in rows]
+        ids, mask = pad_right(seqs, pad_id)
+        values, _ = model(ids, mask)
+        q, valid = _gather_taken(values, ids, rows)
     reward = torch.tensor([r["reward"] for r in rows], dtype=q.dtype)
     target = td_lambda_targets(q.detach(), valid, reward)
     err = (q - target) ** 2
-    return (err * valid).sum() / valid.sum()
+    loss = (err * valid).sum() / valid.sum()
+    if guide is not None:
+        loss = loss + guide[3] * centred_distillation(values, ids, mask, rows, guide)
+    return loss
+
+
+def _gather_taken(values, ids, rows):
+    T = max(len(r["response_ids"]) for r in rows)
+    q = values.new_zeros((len(rows), T))
+    valid = torch.zeros((len(rows), T), dtype=torch.bool)
+    for i, r in enumerate(rows):
+        p, n = len(r["prompt_ids"]), len(r["response_ids"])
+        pos = torch.arange(p - 1, p - 1 + n)
+        q[i, :n] = values[i, pos, ids[i, p:p + n]]
+        valid[i, :n] = True
+    return q, valid
+
+
+def centred_distillation(values, ids, mask, rows, guide):
+    """Which next token is better is what VAS reads (V(s, a) − mean over the LM's top-k), and the taken action alone
+    teaches it slowly. So on the LM's top-k at every response position, V's centred differences are also pulled
+    towards the reward model's one-step differences g(s, a) − mean g(s, ·) (for the learned verifier,
+    g = a·log σ(z(s)[a]): how much appending a changes its score). Centring leaves the level to TD(lambda)."""
+    lm, step_fn, k, _ = guide
+    with torch.no_grad():
+        top = lm(ids, mask)[0].topk(k, dim=-1).indices  # [B, L, k]
+        g = step_fn(ids, mask).gather(-1, top)
+    v = values.gather(-1, top)
+    diff = (v - v.mean(-1, keepdim=True)) - (g - g.mean(-1, keepdim=True))
+    resp = torch.zeros(ids.shape, dtype=values.dtype)
+    for i, r in enumerate(rows):
+        p, n = len(r["prompt_ids"]), len(r["response_ids"])
+        resp[i, p - 1:p - 1 + n] = 1
+    return ((diff ** 2).mean(-1) * resp).sum() / resp.sum()
 
 
 @torch.no_grad()
@@ -90,14 +132,15 @@ def evaluate_value(model, rows, pad_id: int, batch: int = 64) -> Dict:
 
 
 def train_value(model, train_rows, val_rows, *, pad_id: int, steps: int, batch: int, lr: float, eval_every: int,
-                seed: int, log: Callable[[str], None], init_bias: float = None) -> Dict:
+                seed: int, log: Callable[[str], None], init_bias: float = None, keep_bias: bool = False, guide=None) -> Dict:
     """Fit for `steps` steps and keep the checkpoint with the lowest validation TD(lambda) MSE."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
     # The head's bias starts at the mean reward (or the caller's offset) so early bootstrapped targets are on the
     # right scale.
     with torch.no_grad():
-        model.output.bias.fill_(sum(r["reward"] for r in train_rows) / len(train_rows) if init_bias is None else init_bias)
+        if not keep_bias:
+            model.output.bias.fill_(sum(r["reward"] for r in train_rows) / len(train_rows) if init_bias is None else init_bias)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     seq_len = [len(r["prompt_ids"]) + len(r["response_ids"]) for r in train_rows]
     batches = length_batches(seq_len, batch, rng)
@@ -105,7 +148,7 @@ def train_value(model, train_rows, val_rows, *, pad_id: int, steps: int, batch: 
     for step in range(1, steps + 1):
         model.train()
         idx = next(batches)
-        loss = value_loss(model, [train_rows[i] for i in idx], pad_id)
+        loss = value_loss(model, [train_rows[i] for i in idx], pad_id, guide)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

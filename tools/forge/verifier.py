@@ -39,6 +39,10 @@ KeyValue = Tuple[torch.Tensor, torch.Tensor]
 class LikelihoodVerifier(nn.Module):
     """r = a * (sum of the LM's log-probabilities of the response tokens) + b, per position; see the module doc."""
 
+    #: How a position's head output becomes the log-probability of the next token: "softmax" (an LM: log p(y | s))
+    #: or "sigmoid" (a step verifier's candidate head: log P(y keeps the response free of mistakes | s)).
+    link = "softmax"
+
     def __init__(self, lm: Llama, marker: Sequence[int], a: float = 1.0, b: float = 0.0) -> None:
         super().__init__()
         if lm.cfg.head != "lm":
@@ -157,7 +161,10 @@ class LikelihoodVerifier(nn.Module):
         table = torch.cat((prev0[..., :d + 2], own), dim=1)
         prev = torch.gather(table, 1, excl.unsqueeze(-1).expand(bsz, seq, d + 2))
         token_vec = nn.functional.embedding(input_ids, weight)  # W[y_j]
-        logp = (prev[..., :d] * token_vec).sum(-1) - prev[..., d]  # log p_LM(y_j | y_<j)
+        if self.link == "sigmoid":
+            logp = -nn.functional.softplus(-(prev[..., :d] * token_vec).sum(-1))  # log sigmoid(z_{j-1}[y_j])
+        else:
+            logp = (prev[..., :d] * token_vec).sum(-1) - prev[..., d]  # log p_LM(y_j | y_<j)
         prev_tok = prev[..., d + 1]
         match = real * ((prev_tok == float(self.marker[0])) & (input_ids == self.marker[1])).to(hidden.dtype)
         seen = prev0[..., d + 3] + torch.cumsum(match, dim=1)  # markers completed at or before j
@@ -169,7 +176,8 @@ class LikelihoodVerifier(nn.Module):
         stored = torch.cat((own, total.unsqueeze(-1), in_resp_after.unsqueeze(-1)), dim=-1)  # [B, S, D]
         scores = self.a * total + self.b
         # With v appended: v's log-probability joins the sum when the response has begun by then.
-        next_logp = (logits - lse.unsqueeze(-1)) * in_resp_after.unsqueeze(-1)
+        step = -nn.functional.softplus(-logits) if self.link == "sigmoid" else logits - lse.unsqueeze(-1)
+        next_logp = step * in_resp_after.unsqueeze(-1)
         candidates = self.a * (total.unsqueeze(-1) + next_logp) + self.b
         for (pk, pv), (nk, nv) in zip(state_past, self._pack(stored)):
             presents.append((torch.cat((pk, nk), dim=2), torch.cat((pv, nv), dim=2)))

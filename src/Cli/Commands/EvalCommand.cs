@@ -20,20 +20,21 @@ internal static class EvalCommand
         var common = new CommonOptions();
         var task = new Option<string>("--task") { Description = "Task (arith).", DefaultValueFactory = _ => "arith" };
         var strategies = new StrategyOptions();
-        var problems = new Option<int>("--problems") { Description = "Number of problems (from the start of the split; 1000 with --reward-report, whose AUC needs the samples).", DefaultValueFactory = _ => 100 };
+        var problems = new Option<int>("--problems") { Description = $"Number of problems (from the start of the split; {ReportProblems} with --reward-report, whose AUC and ranking need the samples).", DefaultValueFactory = _ => 100 };
         var split = new Option<string>("--split") { Description = "test or validation.", DefaultValueFactory = _ => "test" };
         var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0UL };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature of the base LM.", DefaultValueFactory = _ => 1f };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum tokens per response.", DefaultValueFactory = _ => 96 };
         var batch = new Option<int>("--batch") { Description = "Problems decoded together in one batch.", DefaultValueFactory = _ => 16 };
         var model = new Option<string?>("--model") { Description = "LM folder (default: built-in models/arith/lm)." };
-        var reward = new Option<string?>("--reward") { Description = "Reward model folder (default: built-in with the built-in LM)." };
+        var reward = new Option<string?>("--reward") { Description = RewardSpec.OptionDescription };
         var value = new Option<string?>("--value") { Description = "Value model folder (default: built-in with the built-in LM)." };
-        var rewardReport = new Option<bool>("--reward-report") { Description = "Report the reward model's ROC AUC and accuracy at 0.5 on fresh base-model samples instead." };
+        var rewardReport = new Option<bool>("--reward-report") { Description = "Report the reward's ROC AUC, within-problem ranking and accuracy at 0 on fresh base-model samples instead." };
+        var perProblem = new Option<int>("--samples-per-problem") { Description = "--reward-report: base-model samples drawn for each problem (the ranking compares a problem's correct and wrong ones).", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var cmd = new Command("eval", "Evaluate a decoding strategy on a built-in task.")
         {
-            task, problems, split, seed, temperature, maxNew, batch, model, reward, value, rewardReport, json,
+            task, problems, split, seed, temperature, maxNew, batch, model, reward, value, rewardReport, perProblem, json,
         };
         strategies.AddTo(cmd);
         common.AddTo(cmd);
@@ -43,9 +44,10 @@ internal static class EvalCommand
             var s = Splits.Parse(pr.GetValue(split)!);
             if (s == Split.Train) throw new CliUsageException("--split must be test or validation (the models were trained on train).");
             var report = pr.GetValue(rewardReport);
-            // An AUC over 100 samples moves by several points between seeds; the report's default is 1000 (about 10 s).
-            var count = report && (pr.GetResult(problems)?.Implicit ?? true) ? 1000 : pr.GetValue(problems);
+            var count = report && (pr.GetResult(problems)?.Implicit ?? true) ? ReportProblems : pr.GetValue(problems);
             if (count < 1) throw new CliUsageException($"--problems must be >= 1 (got {count}).");
+            var samplesPerProblem = pr.GetValue(perProblem);
+            if (samplesPerProblem < 1) throw new CliUsageException($"--samples-per-problem must be >= 1 (got {samplesPerProblem}).");
             var batchSize = pr.GetValue(batch);
             if (batchSize < 1) throw new CliUsageException($"--batch must be >= 1 (got {batchSize}).");
             var generation = new GenerationOptions
@@ -63,7 +65,7 @@ internal static class EvalCommand
                 needReward, StrategyFactory.NeedsValue(settings.Name));
             var potentials = Potentials(models, settings, t);
             var result = report
-                ? RewardReport(t, s, count, batchSize, settings, models, kernels, ct)
+                ? RewardReport(t, s, count, samplesPerProblem, batchSize, settings, models, kernels, ct)
                 : Evaluate(t, s, count, batchSize, settings, models, kernels, potentials, ct);
             result["task"] = t.Name;
             result["split"] = s.Name();
@@ -75,10 +77,16 @@ internal static class EvalCommand
         return cmd;
     }
 
+    /// <summary>
+    /// Problems the reward report samples by default: with 4 samples each, 2000 samples, the size of the model card's
+    /// held-out set, so the numbers compare (about half a minute on two cores; 80 samples took 1.5 s).
+    /// </summary>
+    private const int ReportProblems = 500;
+
     private static Potentials Potentials(AlignmentModels m, StrategySettings s, IEvalTask task) => new()
     {
         Reward = m.Reward,
-        PrefixScorer = m.Reward,
+        PrefixScorer = m.PrefixScorer,
         Values = m.Value is null ? [] : [new WeightedValueModel(m.Value, s.Beta)],
         AnswerExtractor = task.ExtractAnswer,
     };
@@ -142,8 +150,13 @@ internal static class EvalCommand
         };
     }
 
-    private static JsonObject RewardReport(IEvalTask task, Split split, int count, int batchSize, StrategySettings settings, AlignmentModels models,
-        ITokenKernels kernels, CancellationToken ct)
+    /// <summary>
+    /// Samples the base LM <paramref name="perProblem"/> times on each problem and measures how the reward separates
+    /// correct from wrong samples: over all samples (ROC AUC) and within each problem (the share of a problem's
+    /// (correct, wrong) pairs where the correct one scores higher, ties ½), which is what best-of-N relies on.
+    /// </summary>
+    private static JsonObject RewardReport(IEvalTask task, Split split, int count, int perProblem, int batchSize, StrategySettings settings,
+        AlignmentModels models, ITokenKernels kernels, CancellationToken ct)
     {
         var wall = Stopwatch.StartNew();
         var problems = task.Problems(split, count).ToArray();
@@ -153,25 +166,72 @@ internal static class EvalCommand
         {
             var chunk = problems.Skip(start).Take(batchSize).ToArray();
             var s = settings with { Generation = settings.Generation with { Sampling = settings.Generation.Sampling with { Seed = BatchSeed(settings.Generation.Sampling.Seed, start) } } };
-            var results = StrategyFactory.Create(s, models, kernels, Decoding.Potentials.None).Decode(chunk.Select(p => models.Lm.EncodePrompt(task.Prompt(p))).ToArray(), ct);
-            for (var i = 0; i < chunk.Length; i++)
+            // Each problem's prompt is repeated: row i draws with its own key, so the repeats are independent samples.
+            var prompts = chunk.SelectMany(p => Enumerable.Repeat(models.Lm.EncodePrompt(task.Prompt(p)), perProblem)).ToArray();
+            var results = StrategyFactory.Create(s, models, kernels, Decoding.Potentials.None).Decode(prompts, ct);
+            for (var i = 0; i < results.Count; i++)
             {
-                labels.Add(task.IsCorrect(chunk[i], results[i].Text));
-                queries.Add(new RewardQuery(task.Prompt(chunk[i]), results[i].Text));
+                var problem = chunk[i / perProblem];
+                labels.Add(task.IsCorrect(problem, results[i].Text));
+                queries.Add(new RewardQuery(task.Prompt(problem), results[i].Text));
             }
         }
         var scores = models.Reward!.Score(queries, ct);
         var predictedRight = scores.Zip(labels).Count(x => (x.First >= 0) == x.Second);
+        var (ranking, pairs) = WithinGroupRanking(scores, labels, perProblem);
         return new JsonObject
         {
+            ["reward"] = models.RewardSpec?.Text,
             ["reward_model"] = models.Reward.Source,
+            ["problems"] = problems.Length,
+            ["samples_per_problem"] = perProblem,
             ["samples"] = labels.Count,
             ["base_accuracy"] = labels.Count(l => l) / (double)labels.Count,
             ["auc"] = RocAuc(scores, labels),
+            ["within_problem_ranking"] = ranking,
+            ["pairs"] = pairs,
+            ["top_scored_accuracy"] = TopScoredAccuracy(scores, labels, perProblem),
             ["accuracy_at_0_5"] = predictedRight / (double)labels.Count,
             ["mean_reward"] = scores.Average(),
             ["wall_seconds"] = wall.Elapsed.TotalSeconds,
         };
+    }
+
+    /// <summary>
+    /// Over consecutive groups of <paramref name="groupSize"/> samples (one problem's), the share of (correct, wrong)
+    /// pairs within a group where the correct one scores higher, ties counting ½, and the number of such pairs; the
+    /// share is null when no group has both a correct and a wrong sample.
+    /// </summary>
+    internal static (double? Ranking, long Pairs) WithinGroupRanking(IReadOnlyList<float> scores, IReadOnlyList<bool> labels, int groupSize)
+    {
+        double wins = 0;
+        long pairs = 0;
+        for (var g = 0; g < scores.Count; g += groupSize)
+            for (var i = g; i < Math.Min(g + groupSize, scores.Count); i++)
+            {
+                if (!labels[i]) continue;
+                for (var j = g; j < Math.Min(g + groupSize, scores.Count); j++)
+                {
+                    if (labels[j]) continue;
+                    pairs++;
+                    wins += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0;
+                }
+            }
+        return (pairs == 0 ? null : wins / pairs, pairs);
+    }
+
+    /// <summary>How often the highest-scored sample of a problem (the first on ties) is correct: best-of-N's accuracy on these samples.</summary>
+    internal static double TopScoredAccuracy(IReadOnlyList<float> scores, IReadOnlyList<bool> labels, int groupSize)
+    {
+        var groups = 0;
+        var right = 0;
+        for (var g = 0; g < scores.Count; g += groupSize, groups++)
+        {
+            var best = g;
+            for (var i = g + 1; i < Math.Min(g + groupSize, scores.Count); i++) if (scores[i] > scores[best]) best = i;
+            if (labels[best]) right++;
+        }
+        return groups == 0 ? 0 : right / (double)groups;
     }
 
     /// <summary>ROC AUC = P(score of a correct sample > score of a wrong one), ties counting ½ (Mann–Whitney U / (n₊ n₋)).</summary>

@@ -16,7 +16,7 @@ internal static class GenerateCommand
         var model = new Option<string?>("--model") { Description = "Model folder (model.onnx + tokenizer.json). Default: the built-in models/arith/lm." };
         var prompt = new Option<string>("--prompt") { Description = "Prompt text; empty starts from BOS alone.", DefaultValueFactory = _ => "" };
         var strategies = new StrategyOptions();
-        var reward = new Option<string?>("--reward") { Description = "Reward model folder (default: built-in with the built-in LM)." };
+        var reward = new Option<string?>("--reward") { Description = RewardSpec.OptionDescription };
         var value = new Option<string?>("--value") { Description = "Value model folder (default: built-in with the built-in LM)." };
         var task = new Option<string?>("--task") { Description = "Task whose answer extractor mv/wmv vote with (default arith with the built-in LM)." };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum tokens to generate.", DefaultValueFactory = _ => 128 };
@@ -66,7 +66,7 @@ internal static class GenerateCommand
             var potentials = new Potentials
             {
                 Reward = models.Reward,
-                PrefixScorer = models.Reward,
+                PrefixScorer = models.PrefixScorer,
                 Values = models.Value is null ? [] : [new WeightedValueModel(models.Value, settings.Beta)],
                 AnswerExtractor = taskName is null ? null : Tasks.TaskRegistry.Get(taskName).ExtractAnswer,
             };

@@ -30,7 +30,7 @@ public sealed class CandidateHeadArgsTests
         var dir = Path.Combine(SharedModels.RepoRoot, "models", "arith");
         var options = new OnnxModelOptions { IntraOpThreads = 1 };
         using var lm = LanguageModel.Load(Path.Combine(dir, "lm"), options);
-        using var reward = OnnxDecoderRewardModel.Load(Path.Combine(dir, "reward"), new RewardModelOptions { Onnx = options });
+        using var reward = OnnxDecoderRewardModel.Load(Path.Combine(dir, "likelihood"), new RewardModelOptions { Onnx = options });
         Assert.True(reward.HasCandidateHead);
         using var kernels = KernelBackends.Create(KernelBackendKind.Cpu);
         var task = TaskRegistry.Get("arith");
