@@ -66,12 +66,12 @@ public class EvalTests
     [InlineData("qalign", "calc")]
     [InlineData("smc", "calc")]
     [InlineData("args", "calc")]
-    [InlineData("bon", "likelihood=1,calc=0.5")]
-    [InlineData("mv", "likelihood=1,calc=0.5")]
-    [InlineData("wmv", "likelihood=1,calc=0.5")]
-    [InlineData("qalign", "likelihood=1,calc=0.5")]
-    [InlineData("smc", "likelihood=1,calc=0.5")]
-    [InlineData("args", "likelihood=1,calc=0.5")]
+    [InlineData("bon", "verifier=1,calc=0.5")]
+    [InlineData("mv", "verifier=1,calc=0.5")]
+    [InlineData("wmv", "verifier=1,calc=0.5")]
+    [InlineData("qalign", "verifier=1,calc=0.5")]
+    [InlineData("smc", "verifier=1,calc=0.5")]
+    [InlineData("args", "verifier=1,calc=0.5")]
     public void Programmatic_and_composite_rewards_run_with_every_reward_strategy(string strategy, string spec)
     {
         var e = Json(CliRunner.Run("eval", "--task", "arith", "--strategy", strategy, "--reward", spec, "--n", "3", "--problems", "2", "--json"));
@@ -79,7 +79,7 @@ public class EvalTests
         Assert.Equal(2, e.GetProperty("problems").GetInt32());
         var reward = e.GetProperty("mean_reward").GetDouble();
         if (spec == "calc") Assert.InRange(reward, -10, 0); // minus the wrong equations
-        // The likelihood verifier's compute is traced through the composite (calc alone runs no model).
+        // The learned verifier's compute is traced through the composite (calc alone runs no model).
         if (spec != "calc" && strategy is not "mv") Assert.True(e.GetProperty("rm_tokens").GetInt64() > 0);
     }
 

@@ -29,15 +29,7 @@ def taken_values(model, rows, pad_id: int):
     seqs = [list(r["prompt_ids"]) + list(r["response_ids"]) for r in rows]
     ids, mask = pad_right(seqs, pad_id)
     values, _ = model(ids, mask)  # [B, L, V]: position i holds V(s_{<=i}, a) for every next token a
-    T = max(len(r["response_ids"]) for r in rows)
-    q = values.new_zeros((len(rows), T))
-    valid = torch.zeros((len(rows), T), dtype=torch.bool)
-    for i, r in enumerate(rows):
-        p, n = len(r["prompt_ids"]), len(r["response_ids"])
-        pos = torch.arange(p - 1, p - 1 + n)
-        q[i, :n] = values[i, pos, ids[i, p:p + n]]
-        valid[i, :n] = True
-    return q, valid
+    return _gather_taken(values, ids, rows)
 
 
 def td_lambda_targets(q: torch.Tensor, valid: torch.Tensor, reward: torch.Tensor) -> torch.Tensor:
@@ -76,6 +68,7 @@ def value_loss(model, rows, pad_id: int, guide=None):
 
 
 def _gather_taken(values, ids, rows):
+    """The values of the taken response tokens [B, Tmax] and their mask, from vocabulary-wide values [B, L, V]."""
     T = max(len(r["response_ids"]) for r in rows)
     q = values.new_zeros((len(rows), T))
     valid = torch.zeros((len(rows), T), dtype=torch.bool)
