@@ -7,11 +7,14 @@
 2. trains a byte-level BPE tokenizer on the train split (digits never merged),
 3. trains the base LM and stops at the first checkpoint that is useful but fallible on validation,
 4. samples base-LM responses at T = 1 and grades them with the exact checker,
-5. fits the reward model: a likelihood verifier over the LM, r = a * log p_LM(response) + b, with a and b from
-   logistic regression on the graded samples (log-odds of correct; see verifier.py),
-6. scores the samples with the reward model and fits the VAS value model (TD(lambda), gamma 1, lambda 0.95),
-7. exports the three decoders (lm / reward / value) with the tokenizer and a parity file each, evaluates on the
-   test split and writes report.json.
+5. fits the likelihood verifier (the named reward `likelihood`): r = a * log p_LM(response) + b, a and b by logistic
+   regression on the graded samples (verifier.py),
+6. trains the learned verifier (the default reward `verifier`): a step model on process labels whose running sum of
+   log sigma is calibrated the same way (learned_verifier.py, train_verifier.py, process_labels.py),
+7. fine-tunes the aligned baseline policy on the LM's own correct samples (train_aligned.py),
+8. fits the VAS value model to the verifier's returns (train_value.py),
+9. exports the five decoders (lm / likelihood / verifier / aligned / value) with the tokenizer and a parity file
+   each, evaluates on the test split and writes report.json and the model card.
 
 `--tiny` runs the same pipeline on a toy config in seconds (the C# forge test uses it with `--data`).
 """
