@@ -52,7 +52,6 @@ from train_value import evaluate_value, taken_values, train_value  # noqa: E402
 from learned_verifier import StepVerifier, step_model  # noqa: E402
 from train_aligned import train_aligned  # noqa: E402
 from train_verifier import evaluate as evaluate_verifier  # noqa: E402
-from train_verifier import final_scores as verifier_final_scores  # noqa: E402
 from train_verifier import train_verifier  # noqa: E402
 from verifier import LikelihoodVerifier  # noqa: E402
 
@@ -146,21 +145,6 @@ def response_marker(tok: ByteBpe, examples) -> list:
     return list(ends.pop())
 
 
-@torch.no_grad()
-def mean_logsumexp(lm: Llama, rows, pad_id: int) -> float:
-    """Mean logsumexp of the LM's logits over the response positions of some samples."""
-    total, n = 0.0, 0
-    for s in range(0, len(rows), 64):
-        chunk = rows[s:s + 64]
-        ids, mask = data.pad_right([list(r["prompt_ids"]) + list(r["response_ids"]) for r in chunk], pad_id)
-        lse = torch.logsumexp(lm(ids, mask)[0], dim=-1)
-        for i, r in enumerate(chunk):
-            p, m = len(r["prompt_ids"]), len(r["response_ids"])
-            total += float(lse[i, p - 1:p - 1 + m].sum())
-            n += m
-    return total / max(1, n)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1234)
@@ -210,7 +194,8 @@ def main() -> int:
     if args.lm_onnx:
         onnx_weights.load_state(lm, os.path.join(args.lm_onnx, "model.onnx"))
         onnx_weights.check_parity(lm, args.lm_onnx)
-        with open(os.path.join(ROOT, "models", "arith", "report.json")) as f:
+        # The step and history of that LM come from the report beside its folder.
+        with open(os.path.join(os.path.dirname(os.path.abspath(args.lm_onnx)), "report.json")) as f:
             prev = json.load(f).get("lm", {})
         res = {"state": copy.deepcopy(lm.state_dict()), "step": prev.get("chosen_step"), "history": prev.get("history", [])}
         lm_seconds = None
@@ -278,7 +263,8 @@ def main() -> int:
 
     # 3. The likelihood verifier over the LM (the named reward `likelihood`): a and b fitted on the graded samples.
     t, c = time.time(), time.process_time()
-    rm = LikelihoodVerifier(lm, response_marker(tok, train + val + test))
+    marker = response_marker(tok, train + val + test)
+    rm = LikelihoodVerifier(lm, marker)
     rres = fit_rm(rm, rm_train, rm_val, pad_id=tok.pad_id, eos_id=tok.eos_id, log=log)
     timings["likelihood_fit_s"] = time.time() - t
     cpu["likelihood_fit_s"] = time.process_time() - c
@@ -292,7 +278,6 @@ def main() -> int:
     t, c = time.time(), time.process_time()
     vc = conf["verifier"]
     torch.manual_seed(seed + 5)
-    marker = response_marker(tok, train + val + test)
     step_lm = step_model(lm)
     ver_path = os.path.join(args.work, "verifier.pt")
     ver_key = {"seed": seed, "lm_step": res["step"], "config": vc, "samples": conf["samples"]}
@@ -314,7 +299,7 @@ def main() -> int:
                           "a": vfit["a"], "b": vfit["b"], "calibration": vfit["history"],
                           "params": sum(p.numel() for p in step_lm.parameters()),
                           "state_layers": ver.extra_layers,
-                          "test": evaluate_verifier(ver, rm_test, tok.pad_id)}
+                          "test": evaluate_verifier(ver, rm_test, tok.pad_id, tok.eos_id)}
     log(f"verifier test: {report['verifier']['test']}")
     if args.until == "verifier":
         return 0
@@ -354,11 +339,11 @@ def main() -> int:
     if args.until == "aligned":
         return 0
 
-    # 6. Value model (VAS) on the learned verifier's final scores, started from the verifier's trunk and candidate
-    # head: the candidate head's logit P(no mistake after a) already ranks next tokens the way the return does.
+    # 6. Value model (VAS) on the learned verifier's final scores, started from the verifier's step model: its step
+    # logit z(s)[a] already ranks next tokens the way the return does.
     t, c = time.time(), time.process_time()
     for rows in (rm_train, rm_val, rm_test):
-        for r, sc in zip(rows, verifier_final_scores(ver, rows, tok.pad_id)):
+        for r, sc in zip(rows, final_scores(ver, rows, tok.pad_id, tok.eos_id)):
             r["reward"] = sc
     vc = conf["value"]
     vm = build(conf["model"], tok.vocab_size)
@@ -381,7 +366,7 @@ def main() -> int:
         return a_v * -torch.nn.functional.softplus(-step_lm(ids, mask)[0])
 
     vres = train_value(vm, rm_train, rm_val, pad_id=tok.pad_id, steps=vc["steps"], batch=vc["batch"], lr=vc["lr"],
-                       eval_every=vc["eval_every"], seed=seed + 3, log=log, keep_bias=True,
+                       eval_every=vc["eval_every"], seed=seed + 3, log=log,
                        guide=(lm, step_gain, vc["top_k"], vc["distill_weight"]))
     vm.load_state_dict(vres["state"])
     timings["value_train_s"] = time.time() - t

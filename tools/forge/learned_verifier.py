@@ -22,10 +22,7 @@ labels, so it is imperfect where its training was.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
-
-import torch
 
 from decodealign_tools.llama import Llama
 from verifier import LikelihoodVerifier

@@ -8,9 +8,8 @@ number still being written is a prefix of it. Wording is free; only the numbers 
 label is the checker's verdict on the whole response (the outcome), so the score at the last token is the log-odds
 that the response is correct.
 
-Per position t the labels are
-    score[t]        = valid(y_<=t)                  (for <|eos|>: correct(y_<t))
-    candidate[t, v] = valid(y_<=t + v) for every token v   (v = <|eos|>: correct(y_<=t); bos / pad: 0)
+Per position t the label of every possible next token v is
+    candidate[t, v] = valid(y_<=t + v)   (v = <|eos|>: correct(y_<=t); bos / pad: 0)
 and the digit tokens of this tokenizer are single characters, so a candidate row needs only ten digit checks.
 On a valid prefix, candidate[t, v] is the label of the step v alone: P(valid(y_<=t+1)) = P(valid(y_<=t)) ·
 P(candidate[t, y_t+1] | valid(y_<=t)), the chain rule the learned verifier's score is built on.
@@ -83,35 +82,25 @@ def reference_numbers(reference_response: str) -> List[str]:
     return _NUM.findall(reference_response)
 
 
-def labels(classes: TokenClasses, response_ids: Sequence[int], reference_response: str, answer: str,
-           with_candidates: bool = True) -> Tuple[List[float], torch.Tensor, List[bool]]:
-    """(score label per response token, candidate labels [len(response)+1, V] or None, whether each candidate row's
-    prefix is itself valid).
-
-    Candidate row j is the state before response token j (row 0: after the prompt alone); the caller places it at
-    the position of the prompt's last token + j."""
+def labels(classes: TokenClasses, response_ids: Sequence[int], reference_response: str,
+           answer: str) -> Tuple[torch.Tensor, List[bool]]:
+    """(candidate labels [rows, V], whether each row's prefix is itself valid), one row per state before response
+    token j (row 0: after the prompt alone) up to the state before <|eos|> (or after the last token); the caller
+    places row j at the position of the prompt's last token + j."""
     st = PrefixState(reference_numbers(reference_response))
-    score: List[float] = []
     rows = []
     valid_rows: List[bool] = []
     for j in range(len(response_ids) + 1):
         valid_rows.append(st.valid)
-        if with_candidates:
-            row = torch.zeros(classes.vocab)
-            if st.nondigit_ok():
-                row[classes.nondigit] = 1.0
-            for d, i in classes.digit_ids.items():
-                if st.digit_ok(d):
-                    row[i] = 1.0
-            row[classes.eos] = float(is_correct(answer, st.text))
-            rows.append(row)
-        if j == len(response_ids):
+        row = torch.zeros(classes.vocab)
+        if st.nondigit_ok():
+            row[classes.nondigit] = 1.0
+        for d, i in classes.digit_ids.items():
+            if st.digit_ok(d):
+                row[i] = 1.0
+        row[classes.eos] = float(is_correct(answer, st.text))
+        rows.append(row)
+        if j == len(response_ids) or int(response_ids[j]) == classes.eos:
             break
-        t = int(response_ids[j])
-        if t == classes.eos:
-            score.append(float(is_correct(answer, st.text)))
-            break
-        st.feed(classes.text[t])
-        score.append(float(st.valid))
-    cand = torch.stack(rows) if with_candidates else None
-    return score, cand, valid_rows
+        st.feed(classes.text[int(response_ids[j])])
+    return torch.stack(rows), valid_rows

@@ -24,11 +24,16 @@ GAMMA = 1.0
 LAMBDA = 0.95
 
 
+def _values(model, rows, pad_id: int):
+    """Vocabulary-wide values [B, L, V] of prompt + response (position i holds V(s_{<=i}, a) for every next token
+    a), with the padded ids and mask."""
+    ids, mask = pad_right([list(r["prompt_ids"]) + list(r["response_ids"]) for r in rows], pad_id)
+    return model(ids, mask)[0], ids, mask
+
+
 def taken_values(model, rows, pad_id: int):
-    """Q [B, Tmax] of the response tokens actually taken, the valid-action mask, and the rewards."""
-    seqs = [list(r["prompt_ids"]) + list(r["response_ids"]) for r in rows]
-    ids, mask = pad_right(seqs, pad_id)
-    values, _ = model(ids, mask)  # [B, L, V]: position i holds V(s_{<=i}, a) for every next token a
+    """Q [B, Tmax] of the response tokens actually taken and the valid-action mask."""
+    values, ids, _ = _values(model, rows, pad_id)
     return _gather_taken(values, ids, rows)
 
 
@@ -50,14 +55,8 @@ def td_lambda_targets(q: torch.Tensor, valid: torch.Tensor, reward: torch.Tensor
 def value_loss(model, rows, pad_id: int, guide=None):
     """TD(lambda) error on the taken actions; with a guide (lm, step_fn, k, weight), plus the centred-difference
     distillation below."""
-    if guide is None:
-        q, valid = taken_values(model, rows, pad_id)
-        values = None
-    else:
-        seqs = [list(r["prompt_ids"]) + list(r["response_ids"]) for r in rows]
-        ids, mask = pad_right(seqs, pad_id)
-        values, _ = model(ids, mask)
-        q, valid = _gather_taken(values, ids, rows)
+    values, ids, mask = _values(model, rows, pad_id)
+    q, valid = _gather_taken(values, ids, rows)
     reward = torch.tensor([r["reward"] for r in rows], dtype=q.dtype)
     target = td_lambda_targets(q.detach(), valid, reward)
     err = (q - target) ** 2
@@ -125,15 +124,11 @@ def evaluate_value(model, rows, pad_id: int, batch: int = 64) -> Dict:
 
 
 def train_value(model, train_rows, val_rows, *, pad_id: int, steps: int, batch: int, lr: float, eval_every: int,
-                seed: int, log: Callable[[str], None], init_bias: float = None, keep_bias: bool = False, guide=None) -> Dict:
-    """Fit for `steps` steps and keep the checkpoint with the lowest validation TD(lambda) MSE."""
+                seed: int, log: Callable[[str], None], guide=None) -> Dict:
+    """Fit for `steps` steps and keep the checkpoint with the lowest validation TD(lambda) MSE. The caller starts the
+    head (weights and bias) on the reward's scale, so early bootstrapped targets are too."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
-    # The head's bias starts at the mean reward (or the caller's offset) so early bootstrapped targets are on the
-    # right scale.
-    with torch.no_grad():
-        if not keep_bias:
-            model.output.bias.fill_(sum(r["reward"] for r in train_rows) / len(train_rows) if init_bias is None else init_bias)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     seq_len = [len(r["prompt_ids"]) + len(r["response_ids"]) for r in train_rows]
     batches = length_batches(seq_len, batch, rng)

@@ -22,10 +22,11 @@ from data import encode_prompt, pad_right
 from learned_verifier import StepVerifier
 from metrics import roc_auc
 from process_labels import TokenClasses, labels
+from train_rm import final_scores, within_problem
 
 
 def make_row(classes, prompt_ids, response_ids, example):
-    _, cand, valid = labels(classes, response_ids, example.response, example.answer)
+    cand, valid = labels(classes, response_ids, example.response, example.answer)
     return {"ids": list(prompt_ids) + list(response_ids), "p": len(prompt_ids), "cand": cand, "valid": valid}
 
 
@@ -48,51 +49,15 @@ def step_loss(model, batch):
     return (bce * c_m).sum() / c_m.sum().clamp(min=1)
 
 
-@torch.no_grad()
-def final_scores(model, rows, pad_id: int, batch: int = 64) -> List[float]:
-    """The score at each sample's last response token (its <|eos|> when it has one): the reward."""
-    model.eval()
-    out = []
-    for s in range(0, len(rows), batch):
-        chunk = rows[s:s + batch]
-        ids, mask = pad_right([list(r["prompt_ids"]) + list(r["response_ids"]) for r in chunk], pad_id)
-        sc = model(ids, mask)[0]
-        for i, r in enumerate(chunk):
-            out.append(float(sc[i, len(r["prompt_ids"]) + len(r["response_ids"]) - 1]))
-    return out
-
-
-def _groups(rows, scores):
-    g: Dict[tuple, List] = {}
-    for r, s in zip(rows, scores):
-        g.setdefault((r["example"].split, r["example"].index), []).append((s, bool(r["correct"])))
-    return g
-
-
-def within_problem_ranking(rows, scores) -> Dict:
-    """Over pairs of one problem's samples, one correct and one wrong: the fraction where the correct one scores
-    higher (ties count one half)."""
-    wins, pairs = 0.0, 0
-    for g in _groups(rows, scores).values():
-        for sc, ok in g:
-            for sw, ok2 in g:
-                if ok and not ok2:
-                    pairs += 1
-                    wins += 1.0 if sc > sw else 0.5 if sc == sw else 0.0
-    return {"within_problem_ranking": wins / pairs if pairs else float("nan"), "pairs": pairs}
-
-
-def evaluate(verifier, rows, pad_id: int) -> Dict:
-    scores = final_scores(verifier, rows, pad_id)
-    y = [1 if r["correct"] else 0 for r in rows]
-    groups = _groups(rows, scores)
-    top = sum(sum(ok for s, ok in g if s == max(t[0] for t in g)) / sum(1 for s, _ in g if s == max(t[0] for t in g))
-              for g in groups.values())
-    return {"auc": roc_auc(scores, y), **within_problem_ranking(rows, scores), "n_samples": len(rows),
-            "problems": len(groups), "positive_rate": sum(y) / len(y),
-            "accuracy_at_0": sum((s > 0) == bool(t) for s, t in zip(scores, y)) / len(rows),
-            "top_of_group_accuracy": top / len(groups),
-            "random_of_group_accuracy": sum(sum(ok for _, ok in g) / len(g) for g in groups.values()) / len(groups)}
+def evaluate(verifier, rows, pad_id: int, eos_id: int) -> Dict:
+    """ROC AUC of the final scores, within-problem ranking (train_rm.within_problem) and accuracy at score 0."""
+    scores = final_scores(verifier, rows, pad_id, eos_id)
+    y = [bool(r["correct"]) for r in rows]
+    wp = within_problem(scores, rows)
+    return {"auc": roc_auc(scores, y), "within_problem_ranking": wp["pair_accuracy"], "pairs": wp["pairs"],
+            "n_samples": len(rows), "problems": wp["problems"], "positive_rate": sum(y) / len(y),
+            "accuracy_at_0": sum((s > 0) == t for s, t in zip(scores, y)) / len(rows),
+            "top_of_group_accuracy": wp["top_pick_accuracy"], "random_of_group_accuracy": wp["random_pick_accuracy"]}
 
 
 def train_verifier(model, tok, marker, train_examples, base_train, base_val, *, steps: int, lr: float, warmup: int,
@@ -126,7 +91,7 @@ def train_verifier(model, tok, marker, train_examples, base_train, base_val, *, 
         opt.step()
         sched.step()
         if step % eval_every == 0 or step == steps:
-            ev = evaluate(StepVerifier(model, marker), base_val, tok.pad_id)
+            ev = evaluate(StepVerifier(model, marker), base_val, tok.pad_id, tok.eos_id)
             h = {"step": step, "loss": round(float(loss), 4), "val_auc": ev["auc"], "val_ranking": ev["within_problem_ranking"],
                  "val_top_of_group": ev["top_of_group_accuracy"], "elapsed_s": round(time.time() - t0, 1)}
             history.append(h)
