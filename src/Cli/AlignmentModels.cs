@@ -23,18 +23,24 @@ internal sealed class AlignmentModels : IDisposable
 
     public OnnxValueModel? Value { get; init; }
 
+    /// <summary>The baseline policy ρ_BL for Transfer Q* (default with the built-in LM: models/arith/aligned).</summary>
+    public ICausalLm? Baseline { get; init; }
+
     /// <summary>
     /// Loads the LM from <paramref name="lmPath"/> (default: built-in), the reward from <paramref name="rewardSpec"/>
     /// (default <c>verifier</c> with the built-in LM) and the value model from its path, or from the built-in one when
     /// the LM is the built-in one; a missing optional model is left null. The SPEC is checked before any model loads.
     /// </summary>
-    public static AlignmentModels Load(string? lmPath, string? rewardSpec, string? valuePath, OnnxModelOptions onnx, bool needReward, bool needValue)
+    public static AlignmentModels Load(string? lmPath, string? rewardSpec, string? valuePath, OnnxModelOptions onnx, bool needReward, bool needValue,
+        string? baselinePath = null, bool needBaseline = false)
     {
         var builtin = lmPath is null;
         rewardSpec ??= builtin && needReward ? "verifier" : null;
         var spec = rewardSpec is null ? null : Cli.RewardSpec.Parse(rewardSpec, DefaultModels.Builtin);
         valuePath ??= builtin ? DefaultModels.Builtin("value") : null;
         if (needReward && spec is null) throw new CliUsageException("This strategy needs a reward: pass --reward SPEC (the built-in verifier is the default only with the built-in LM).");
+        baselinePath ??= builtin ? DefaultModels.Builtin("aligned") : null;
+        if (needBaseline && baselinePath is null) throw new CliUsageException("This strategy needs a baseline policy: pass --baseline DIR (the built-in aligned policy is used only with the built-in LM).");
         if (needValue && valuePath is null) throw new CliUsageException("This strategy needs a value model: pass --value DIR (the built-in one is used only with the built-in LM).");
         var lm = LanguageModel.Load(DefaultModels.ResolveLm(lmPath), onnx);
         var owned = new List<IDisposable>();
@@ -60,7 +66,11 @@ internal sealed class AlignmentModels : IDisposable
             if (value is not null) owned.Add(value);
             if (value is not null && value.Info.VocabSize != lm.Lm.Info.VocabSize)
                 throw new VocabularyMismatchException(value.Info.Source, value.Info.VocabSize, lm.Lm.Info.Source, lm.Lm.Info.VocabSize);
-            var models = new AlignmentModels { Lm = lm, RewardSpec = spec, Reward = reward, PrefixScorer = scorer, Value = value };
+            var baseline = needBaseline ? OnnxCausalLm.Load(baselinePath!, onnx) : null;
+            if (baseline is not null) owned.Add(baseline);
+            if (baseline is not null && baseline.Info.VocabSize != lm.Lm.Info.VocabSize)
+                throw new VocabularyMismatchException(baseline.Info.Source, baseline.Info.VocabSize, lm.Lm.Info.Source, lm.Lm.Info.VocabSize);
+            var models = new AlignmentModels { Lm = lm, RewardSpec = spec, Reward = reward, PrefixScorer = scorer, Value = value, Baseline = baseline };
             models._owned.AddRange(owned);
             return models;
         }

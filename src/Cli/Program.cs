@@ -9,9 +9,10 @@ public static class Program
     /// <summary>Builds the command tree (tests invoke it in-process).</summary>
     public static RootCommand BuildRoot()
     {
-        var root = new RootCommand("DecodeAlign: inference-time alignment of language models (best-of-N, ARGS, VAS, QAlign, SMC) on ONNX Runtime.");
+        var root = new RootCommand("DecodeAlign: inference-time alignment of language models (best-of-N, ARGS, VAS, QAlign, SMC, DeAL, Transfer Q*) on ONNX Runtime.");
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(StrategiesCommand.Create());
         root.Subcommands.Add(ImportLlama2cCommand.Create());
         root.Subcommands.Add(TaskDumpCommand.Create());
         return root;

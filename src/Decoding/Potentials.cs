@@ -1,3 +1,4 @@
+using DecodeAlign.Models;
 using DecodeAlign.Models.Rewards;
 
 namespace DecodeAlign.Decoding;
@@ -17,6 +18,12 @@ public sealed record Potentials
 
     /// <summary>Token-level value models with their weights β (VAS); several compose by summing β_j·V_j.</summary>
     public IReadOnlyList<WeightedValueModel> Values { get; init; } = [];
+
+    /// <summary>A baseline policy ρ_BL in the LM's token space whose rollouts estimate Q (Transfer Q*): aligned to <see cref="Reward"/> (direct transfer) or to <see cref="BaselineReward"/> (indirect).</summary>
+    public ICausalLm? BaselinePolicy { get; init; }
+
+    /// <summary>The reward r_BL the baseline policy was aligned to, when it is not the target reward (Transfer Q*'s indirect transfer).</summary>
+    public IRewardModel? BaselineReward { get; init; }
 
     /// <summary>Extracts a task's final answer from a response (null = none), for majority and weighted voting.</summary>
     public Func<string, string?>? AnswerExtractor { get; init; }

@@ -29,12 +29,13 @@ internal static class EvalCommand
         var model = new Option<string?>("--model") { Description = "LM folder (default: built-in models/arith/lm)." };
         var reward = new Option<string?>("--reward") { Description = RewardSpec.OptionDescription };
         var value = new Option<string?>("--value") { Description = "Value model folder (default: built-in with the built-in LM)." };
+        var baseline = new Option<string?>("--baseline") { Description = "Baseline policy folder for tqstar (default: built-in models/arith/aligned with the built-in LM)." };
         var rewardReport = new Option<bool>("--reward-report") { Description = "Report the reward's ROC AUC, within-problem ranking and accuracy at 0 on fresh base-model samples instead." };
         var perProblem = new Option<int>("--samples-per-problem") { Description = "--reward-report: base-model samples drawn for each problem (the ranking compares a problem's correct and wrong ones).", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var cmd = new Command("eval", "Evaluate a decoding strategy on a built-in task.")
         {
-            task, problems, split, seed, temperature, maxNew, batch, model, reward, value, rewardReport, perProblem, json,
+            task, problems, split, seed, temperature, maxNew, batch, model, reward, value, baseline, rewardReport, perProblem, json,
         };
         strategies.AddTo(cmd);
         common.AddTo(cmd);
@@ -59,10 +60,9 @@ internal static class EvalCommand
             var settings = strategies.Read(pr, generation, report ? "sample" : null, temperature);
 
             using var kernels = common.CreateKernels(pr);
-            var needReward = report || StrategyFactory.NeedsReward(settings.Name) || StrategyFactory.NeedsPrefixScorer(settings.Name) || settings.PruneAt.Count > 0
-                || pr.GetValue(reward) is not null || pr.GetValue(model) is null;
+            var needReward = report || settings.NeedsReward || pr.GetValue(reward) is not null || pr.GetValue(model) is null;
             using var models = AlignmentModels.Load(pr.GetValue(model), pr.GetValue(reward), pr.GetValue(value), common.ModelOptions(pr),
-                needReward, StrategyFactory.NeedsValue(settings.Name));
+                needReward, settings.NeedsValue, pr.GetValue(baseline), settings.NeedsBaseline);
             var potentials = Potentials(models, settings, t);
             var result = report
                 ? RewardReport(t, s, count, samplesPerProblem, batchSize, settings, models, kernels, ct)
@@ -89,6 +89,7 @@ internal static class EvalCommand
         PrefixScorer = m.PrefixScorer,
         Values = m.Value is null ? [] : [new WeightedValueModel(m.Value, s.Beta)],
         AnswerExtractor = task.ExtractAnswer,
+        BaselinePolicy = m.Baseline,
     };
 
     /// <summary>
@@ -111,8 +112,7 @@ internal static class EvalCommand
         {
             ct.ThrowIfCancellationRequested();
             var chunk = problems.Skip(start).Take(batchSize).ToArray();
-            var s = settings with { Generation = settings.Generation with { Sampling = settings.Generation.Sampling with { Seed = BatchSeed(settings.Generation.Sampling.Seed, start) } } };
-            var strategy = StrategyFactory.Create(s, models, kernels, potentials);
+            var strategy = settings.WithSeed(BatchSeed(settings.Generation.Sampling.Seed, start)).Create(models, kernels, potentials);
             strategyName = strategy.Name;
             var prompts = chunk.Select(p => models.Lm.EncodePrompt(task.Prompt(p))).ToArray();
             var results = strategy.Decode(prompts, ct);
@@ -165,10 +165,10 @@ internal static class EvalCommand
         for (var start = 0; start < problems.Length; start += batchSize)
         {
             var chunk = problems.Skip(start).Take(batchSize).ToArray();
-            var s = settings with { Generation = settings.Generation with { Sampling = settings.Generation.Sampling with { Seed = BatchSeed(settings.Generation.Sampling.Seed, start) } } };
+            var s = settings.WithSeed(BatchSeed(settings.Generation.Sampling.Seed, start));
             // Each problem's prompt is repeated: row i draws with its own key, so the repeats are independent samples.
             var prompts = chunk.SelectMany(p => Enumerable.Repeat(models.Lm.EncodePrompt(task.Prompt(p)), perProblem)).ToArray();
-            var results = StrategyFactory.Create(s, models, kernels, Decoding.Potentials.None).Decode(prompts, ct);
+            var results = s.Create(models, kernels, Decoding.Potentials.None).Decode(prompts, ct);
             for (var i = 0; i < results.Count; i++)
             {
                 var problem = chunk[i / perProblem];

@@ -18,6 +18,7 @@ internal static class GenerateCommand
         var strategies = new StrategyOptions();
         var reward = new Option<string?>("--reward") { Description = RewardSpec.OptionDescription };
         var value = new Option<string?>("--value") { Description = "Value model folder (default: built-in with the built-in LM)." };
+        var baseline = new Option<string?>("--baseline") { Description = "Baseline policy folder for tqstar (default: built-in models/arith/aligned with the built-in LM)." };
         var task = new Option<string?>("--task") { Description = "Task whose answer extractor mv/wmv vote with (default arith with the built-in LM)." };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum tokens to generate.", DefaultValueFactory = _ => 128 };
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature (> 0; greedy ignores it).", DefaultValueFactory = _ => 1f };
@@ -30,14 +31,14 @@ internal static class GenerateCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object (text, tokens, finish_reason, stats) instead of streaming text." };
         var cmd = new Command("generate", "Generate a continuation of a prompt.")
         {
-            model, reward, value, task, prompt, maxNew, temperature, topP, minP, seed, samples, stop, ignoreEos, json,
+            model, reward, value, baseline, task, prompt, maxNew, temperature, topP, minP, seed, samples, stop, ignoreEos, json,
         };
         strategies.AddTo(cmd);
         common.AddTo(cmd);
         cmd.SetAction((pr, ct) =>
         {
-            var name = pr.GetValue(strategies.Strategy)!.ToLowerInvariant();
-            StrategyFactory.CheckName(name);
+            var entry = strategies.Entry(pr);
+            var name = entry.Name;
             var count = pr.GetValue(samples);
             if (count < 1) throw new CliUsageException($"--num-samples must be >= 1 (got {count}).");
             var generation = new GenerationOptions
@@ -53,7 +54,7 @@ internal static class GenerateCommand
                     Seed = pr.GetValue(seed),
                 },
             };
-            if (name is not ("greedy" or "args") && !(generation.Sampling.Temperature > 0))
+            if (entry.Samples && !(generation.Sampling.Temperature > 0))
                 throw new CliUsageException($"--temperature must be > 0 for sampling (got {generation.Sampling.Temperature}); use --strategy greedy for temperature 0.");
             var settings = strategies.Read(pr, generation, temperature: temperature);
             settings.Generation.Validate();
@@ -61,7 +62,7 @@ internal static class GenerateCommand
             using var kernels = common.CreateKernels(pr);
             var builtin = pr.GetValue(model) is null;
             using var models = AlignmentModels.Load(pr.GetValue(model), pr.GetValue(reward), pr.GetValue(value), common.ModelOptions(pr),
-                StrategyFactory.NeedsReward(name) || StrategyFactory.NeedsPrefixScorer(name) || settings.PruneAt.Count > 0, StrategyFactory.NeedsValue(name));
+                settings.NeedsReward, settings.NeedsValue, pr.GetValue(baseline), settings.NeedsBaseline);
             var taskName = pr.GetValue(task) ?? (builtin ? "arith" : null);
             var potentials = new Potentials
             {
@@ -69,12 +70,13 @@ internal static class GenerateCommand
                 PrefixScorer = models.PrefixScorer,
                 Values = models.Value is null ? [] : [new WeightedValueModel(models.Value, settings.Beta)],
                 AnswerExtractor = taskName is null ? null : Tasks.TaskRegistry.Get(taskName).ExtractAnswer,
+                BaselinePolicy = models.Baseline,
             };
             var lm = models.Lm;
             var ids = lm.EncodePrompt(pr.GetValue(prompt)!);
             var asJson = pr.GetValue(json);
-            var streaming = !asJson && count == 1 && StrategyFactory.Streams(name);
-            var decoder = StrategyFactory.Create(settings, models, kernels, potentials,
+            var streaming = !asJson && count == 1 && entry.Streams;
+            var decoder = settings.Create(models, kernels, potentials,
                 streaming ? (_, text) => { Console.Out.Write(text); Console.Out.Flush(); } : null);
             var results = decoder.Decode(Enumerable.Repeat(ids, count).ToArray(), ct);
             var stats = Stats(results[0].Trace.Compute);
