@@ -3,6 +3,7 @@ using DecodeAlign.Decoding;
 using DecodeAlign.Decoding.Strategies;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 
 namespace DecodeAlign.Benchmarks;
 

@@ -24,8 +24,8 @@ public class StrategyCostBenchmarks
 {
     private const int FixedTokens = 48;
     private LanguageModel _lm = null!;
-    private OnnxDecoderRewardModel _reward = null!;
-    private OnnxValueModel _value = null!;
+    private IPrefixScorer _reward = null!;
+    private IValueModel _value = null!;
     private ITokenKernels _kernels = null!;
     private int[][] _prompts = null!;
     private Potentials _potentials = null!;
@@ -36,12 +36,12 @@ public class StrategyCostBenchmarks
     public void Setup()
     {
         _lm = LanguageModel.Load(BenchmarkModels.Arith("lm"));
-        _reward = OnnxDecoderRewardModel.Load(BenchmarkModels.Arith("verifier"));
-        _value = OnnxValueModel.Load(BenchmarkModels.Arith("value"));
+        _reward = ModelLoader.LoadPrefixScorer(BenchmarkModels.Arith("verifier"));
+        _value = ModelLoader.LoadValueModel(BenchmarkModels.Arith("value"));
         _kernels = KernelBackends.Create(KernelBackendKind.Cpu);
         var task = TaskRegistry.Get("arith");
         _prompts = task.Problems(Split.Test, 64).Select(p => _lm.EncodePrompt(task.Prompt(p))).ToArray();
-        _potentials = new Potentials { Reward = _reward, PrefixScorer = _reward, Values = [new WeightedValueModel(_value, 1f)], AnswerExtractor = task.ExtractAnswer };
+        _potentials = new Potentials { Reward = (IRewardModel)_reward, PrefixScorer = _reward, Values = [new WeightedValueModel(_value, 1f)], AnswerExtractor = task.ExtractAnswer };
     }
 
     // Each invocation decodes the next problem, so every strategy sees the same mix of prompts.

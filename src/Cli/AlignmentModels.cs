@@ -1,6 +1,7 @@
 using DecodeAlign.Decoding;
 using DecodeAlign.Decoding.Rewards;
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 using DecodeAlign.Models.Rewards;
 
 namespace DecodeAlign.Cli;
@@ -21,7 +22,7 @@ internal sealed class AlignmentModels : IDisposable
     /// <summary>The same reward as a prefix scorer in the LM's token space.</summary>
     public IPrefixScorer? PrefixScorer { get; init; }
 
-    public OnnxValueModel? Value { get; init; }
+    public IValueModel? Value { get; init; }
 
     /// <summary>The baseline policy ρ_BL for Transfer Q* (default with the built-in LM: models/arith/aligned).</summary>
     public ICausalLm? Baseline { get; init; }
@@ -53,8 +54,8 @@ internal sealed class AlignmentModels : IDisposable
                 var terms = spec!.Terms.Select(t => new WeightedReward(LoadTerm(t, lm, onnx, owned), t.Weight)).ToArray();
                 if (spec.IsSingleModel)
                 {
-                    var model = (OnnxDecoderRewardModel)terms[0].Reward;
-                    (reward, scorer) = (model, model);
+                    var model = terms[0].Reward;
+                    (reward, scorer) = (model, (IPrefixScorer)model);
                 }
                 else
                 {
@@ -62,7 +63,7 @@ internal sealed class AlignmentModels : IDisposable
                     (reward, scorer) = (composite, composite);
                 }
             }
-            var value = needValue ? OnnxValueModel.Load(valuePath!, onnx) : null;
+            var value = needValue ? ModelLoader.LoadValueModel(valuePath!, onnx) : null;
             if (value is not null) owned.Add(value);
             if (value is not null && value.Info.VocabSize != lm.Lm.Info.VocabSize)
                 throw new VocabularyMismatchException(value.Info.Source, value.Info.VocabSize, lm.Lm.Info.Source, lm.Lm.Info.VocabSize);
@@ -88,11 +89,11 @@ internal sealed class AlignmentModels : IDisposable
         switch (term.Kind)
         {
             case Cli.RewardSpec.Kind.Model:
-                var model = OnnxDecoderRewardModel.Load(term.Argument, new RewardModelOptions { Onnx = onnx });
+                var model = ModelLoader.LoadPrefixScorer(term.Argument, new RewardModelOptions { Onnx = onnx });
                 owned.Add(model);
                 if (model.Info.VocabSize != lm.Lm.Info.VocabSize)
                     throw new VocabularyMismatchException(model.Info.Source, model.Info.VocabSize, lm.Lm.Info.Source, lm.Lm.Info.VocabSize);
-                return model;
+                return (IRewardModel)model;
             case Cli.RewardSpec.Kind.Calc:
                 return new CalcReward();
             case Cli.RewardSpec.Kind.Json:

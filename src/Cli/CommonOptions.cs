@@ -1,6 +1,6 @@
 using System.CommandLine;
 using DecodeAlign.Kernels;
-using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 
 namespace DecodeAlign.Cli;
 

@@ -1,4 +1,5 @@
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 using DecodeAlign.Models.Tokenization;
 
 namespace DecodeAlign.Decoding;
@@ -10,7 +11,7 @@ namespace DecodeAlign.Decoding;
 public sealed class LanguageModel : IDisposable
 {
     /// <summary>Pairs <paramref name="lm"/> with <paramref name="tokenizer"/>; throws when the vocabularies disagree.</summary>
-    public LanguageModel(ICausalLm lm, TextTokenizer tokenizer)
+    public LanguageModel(ICausalLm lm, ITokenizer tokenizer)
     {
         if (tokenizer.VocabSize > lm.Info.VocabSize)
             throw new VocabularyMismatchException(tokenizer.Source, tokenizer.VocabSize, lm.Info.Source, lm.Info.VocabSize);
@@ -22,10 +23,10 @@ public sealed class LanguageModel : IDisposable
         BosTokenId = tokenizer.Special.Bos ?? lm.Info.BosTokenId;
     }
 
-    /// <summary>Loads the ONNX model and the tokenizer found in the same folder.</summary>
+    /// <summary>Loads the model (through <see cref="ModelLoader"/>) and the tokenizer found in the same folder.</summary>
     public static LanguageModel Load(string folder, OnnxModelOptions? options = null)
     {
-        var lm = OnnxCausalLm.Load(folder, options);
+        var lm = ModelLoader.LoadCausalLm(folder, options);
         try
         {
             var dir = Directory.Exists(folder) ? folder : Path.GetDirectoryName(Path.GetFullPath(folder))!;
@@ -42,7 +43,7 @@ public sealed class LanguageModel : IDisposable
     public ICausalLm Lm { get; }
 
     /// <summary>The tokenizer that produced the model's vocabulary.</summary>
-    public TextTokenizer Tokenizer { get; }
+    public ITokenizer Tokenizer { get; }
 
     /// <summary>Tokens that end a response: the model config's EOS ids and the tokenizer's EOS.</summary>
     public IReadOnlyList<int> EosTokenIds { get; }

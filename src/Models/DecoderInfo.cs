@@ -13,29 +13,25 @@ public enum DecoderOutputKind
     Values,
 }
 
-/// <summary>What callers need to know about a KV-cached decoder: sizes, context length and special tokens.</summary>
+/// <summary>What callers need to know about a decoder: sizes, context length, special tokens and what its backend offers.</summary>
 /// <param name="Source">The file the model was loaded from (used in error messages).</param>
 /// <param name="Output">What the decoder outputs per position.</param>
 /// <param name="VocabSize">Number of token ids the model accepts.</param>
 /// <param name="OutputWidth">Values per position: the vocabulary size for logits and values, 1 for scores.</param>
 /// <param name="ContextLength">Maximum number of tokens a row may hold.</param>
-/// <param name="NumLayers">Decoder layers (pairs of past key/value tensors).</param>
-/// <param name="NumKvHeads">Key/value heads per layer.</param>
-/// <param name="HeadSize">Size of each key/value head.</param>
 /// <param name="BosTokenId">Beginning-of-sequence token from the model config, if any.</param>
 /// <param name="EosTokenIds">End-of-sequence tokens from the model config (may be empty).</param>
 /// <param name="PadTokenId">Padding token from the model config, if any.</param>
-/// <param name="KvCacheIsHalf">True when the KV cache is fp16, false for fp32.</param>
 public sealed record DecoderInfo(
     string Source,
     DecoderOutputKind Output,
     int VocabSize,
     int OutputWidth,
     int ContextLength,
-    int NumLayers,
-    int NumKvHeads,
-    int HeadSize,
     int? BosTokenId,
     IReadOnlyList<int> EosTokenIds,
-    int? PadTokenId,
-    bool KvCacheIsHalf);
+    int? PadTokenId)
+{
+    /// <summary>What the backend offers: full outputs or top-k log-probabilities only, and which session operations work (all of them unless set).</summary>
+    public DecoderCapabilities Capabilities { get; init; } = DecoderCapabilities.Full;
+}

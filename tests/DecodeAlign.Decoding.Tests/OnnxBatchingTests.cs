@@ -1,6 +1,7 @@
 using DecodeAlign.Decoding.Strategies;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 using DecodeAlign.Models.Rewards;
 
 namespace DecodeAlign.Decoding.Tests;

@@ -2,6 +2,7 @@ using DecodeAlign.Decoding.Strategies;
 using DecodeAlign.Decoding.Tests.Toy;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 using DecodeAlign.Models.Rewards;
 
 namespace DecodeAlign.Decoding.Tests;

@@ -1,4 +1,5 @@
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 
 namespace DecodeAlign.Models.Tests;
 

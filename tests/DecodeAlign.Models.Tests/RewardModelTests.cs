@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 using DecodeAlign.Models.Rewards;
 
 namespace DecodeAlign.Models.Tests;

@@ -1,3 +1,4 @@
+using DecodeAlign.Models.Onnx;
 using DecodeAlign.Models.Rewards;
 
 namespace DecodeAlign.Models.Tests;

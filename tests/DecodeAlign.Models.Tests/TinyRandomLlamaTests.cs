@@ -1,4 +1,5 @@
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 
 namespace DecodeAlign.Models.Tests;
 
@@ -40,12 +41,13 @@ public sealed class TinyRandomLlamaTests
     public void Layout_is_discovered_from_graph_and_genai_config()
     {
         var info = Model.Value.Info;
+        var kv = Model.Value.KvShape;
         Assert.Equal(32000, info.VocabSize);
-        Assert.Equal(2, info.NumLayers);
-        Assert.Equal(1, info.NumKvHeads);
-        Assert.Equal(16, info.HeadSize);
+        Assert.Equal(2, kv.NumLayers);
+        Assert.Equal(1, kv.NumKvHeads);
+        Assert.Equal(16, kv.HeadSize);
         Assert.Equal(2048, info.ContextLength);
-        Assert.True(info.KvCacheIsHalf);
+        Assert.True(kv.IsHalf);
         Assert.Equal([1], info.EosTokenIds);
     }
 

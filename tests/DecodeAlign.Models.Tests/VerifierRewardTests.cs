@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DecodeAlign.Models.Onnx;
 using DecodeAlign.Models.Rewards;
 
 namespace DecodeAlign.Models.Tests;

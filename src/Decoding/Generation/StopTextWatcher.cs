@@ -10,13 +10,13 @@ namespace DecodeAlign.Decoding.Generation;
 /// </summary>
 internal sealed class StopTextWatcher
 {
-    private readonly StreamingDetokenizer _detokenizer;
+    private readonly IStreamingDetokenizer _detokenizer;
     private readonly IReadOnlyList<string> _stops;
     private readonly StringBuilder _text = new();
     private int _released;
 
     /// <summary>Starts after <paramref name="prompt"/>, whose text is consumed but not part of the response.</summary>
-    public StopTextWatcher(TextTokenizer tokenizer, ReadOnlySpan<int> prompt, IReadOnlyList<string> stops)
+    public StopTextWatcher(ITokenizer tokenizer, ReadOnlySpan<int> prompt, IReadOnlyList<string> stops)
     {
         _detokenizer = tokenizer.CreateStreamingDetokenizer();
         foreach (var id in prompt) _detokenizer.Push(id);

@@ -1,4 +1,5 @@
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 using DecodeAlign.Models.Rewards;
 
 namespace DecodeAlign.Decoding.Rewards;
@@ -128,6 +129,7 @@ public sealed class CompositeReward : IRewardModel, IPrefixScorer
             {
                 Source = Source,
                 ContextLength = _learned.Min(l => l.Scorer.Info.ContextLength),
+                Capabilities = _learned.Select(l => l.Scorer.Info.Capabilities).Aggregate((a, b) => a.Intersect(b)),
             };
         if (_tokenSpace is not null)
             return _tokenSpace.Lm.Info with
@@ -135,12 +137,9 @@ public sealed class CompositeReward : IRewardModel, IPrefixScorer
                 Source = Source,
                 Output = DecoderOutputKind.Scores,
                 OutputWidth = 1,
-                NumLayers = 0,
-                NumKvHeads = 0,
-                HeadSize = 0,
-                KvCacheIsHalf = false,
+                Capabilities = DecoderCapabilities.Full,
             };
-        return new DecoderInfo(Source, DecoderOutputKind.Scores, 0, 1, 0, 0, 0, 0, null, [], null, false);
+        return new DecoderInfo(Source, DecoderOutputKind.Scores, 0, 1, 0, null, [], null);
     }
 
     /// <summary>Does nothing: the terms belong to the caller.</summary>

@@ -10,10 +10,10 @@ namespace DecodeAlign.Decoding.Rewards;
 /// </summary>
 public sealed class LengthReward : TextReward
 {
-    private readonly TextTokenizer? _tokenizer;
+    private readonly ITokenizer? _tokenizer;
 
     /// <summary>Penalises responses longer than <paramref name="limit"/> tokens of <paramref name="tokenizer"/> (characters when null).</summary>
-    public LengthReward(int limit, TextTokenizer? tokenizer = null) : base($"length:{limit}")
+    public LengthReward(int limit, ITokenizer? tokenizer = null) : base($"length:{limit}")
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         Limit = limit;

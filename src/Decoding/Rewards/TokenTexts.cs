@@ -12,9 +12,9 @@ namespace DecodeAlign.Decoding.Rewards;
 /// </summary>
 internal sealed class TokenTexts
 {
-    private static readonly ConditionalWeakTable<TextTokenizer, TokenTexts> Cache = new();
+    private static readonly ConditionalWeakTable<ITokenizer, TokenTexts> Cache = new();
 
-    private TokenTexts(TextTokenizer tokenizer, int vocabSize)
+    private TokenTexts(ITokenizer tokenizer, int vocabSize)
     {
         Tokenizer = tokenizer;
         Pieces = new string?[vocabSize];
@@ -38,14 +38,14 @@ internal sealed class TokenTexts
     }
 
     /// <summary>The shared texts of <paramref name="tokenizer"/> for a model vocabulary of <paramref name="vocabSize"/> ids.</summary>
-    public static TokenTexts For(TextTokenizer tokenizer, int vocabSize)
+    public static TokenTexts For(ITokenizer tokenizer, int vocabSize)
     {
         var texts = Cache.GetValue(tokenizer, t => new TokenTexts(t, vocabSize));
         return texts.Pieces.Length == vocabSize ? texts : new TokenTexts(tokenizer, vocabSize);
     }
 
     /// <summary>The tokenizer the texts come from.</summary>
-    public TextTokenizer Tokenizer { get; }
+    public ITokenizer Tokenizer { get; }
 
     /// <summary>Per token id, its text in context, or null when it must be decoded with its neighbours.</summary>
     public string?[] Pieces { get; }
@@ -82,7 +82,7 @@ internal sealed class TokenTexts
     }
 
     /// <summary>A token whose text is plain letters or digits, preferred as the context pieces are measured after.</summary>
-    private static int? FindAnchor(TextTokenizer tokenizer)
+    private static int? FindAnchor(ITokenizer tokenizer)
     {
         int? fallback = null;
         for (var id = 0; id < tokenizer.VocabSize; id++)

@@ -34,8 +34,12 @@ internal sealed record DecoderLayout(
 
     public int KvElementSize => KvIsHalf ? 2 : 4;
 
-    public DecoderInfo ToInfo() => new(Source, Head, VocabSize, OutputWidth, ContextLength, NumLayers, NumKvHeads, HeadSize,
-        BosTokenId, EosTokenIds, PadTokenId, KvIsHalf);
+    public KvCacheShape KvShape => new(NumLayers, NumKvHeads, HeadSize, KvIsHalf);
+
+    public DecoderInfo ToInfo() => new(Source, Head, VocabSize, OutputWidth, ContextLength, BosTokenId, EosTokenIds, PadTokenId)
+    {
+        Capabilities = DecoderCapabilities.Full,
+    };
 
     /// <summary>
     /// This layout reading another output of the same graph, one value per position and vocabulary token

@@ -7,7 +7,7 @@ namespace DecodeAlign.Models.Tokenization;
 /// UTF-8 characters, unfinished byte-fallback runs and strippable trailing characters wait for the next id.
 /// Concatenating every <see cref="Push"/> result and the <see cref="Flush"/> result gives exactly <see cref="TextTokenizer.Decode"/>.
 /// </summary>
-public sealed class StreamingDetokenizer
+public sealed class StreamingDetokenizer : IStreamingDetokenizer
 {
     private readonly TextTokenizer _tokenizer;
     private readonly bool _skipSpecialTokens;

@@ -7,7 +7,7 @@ namespace DecodeAlign.Models.Tokenization;
 /// A Hugging Face BPE tokenizer (GPT-2 byte-level or Llama SentencePiece-style with byte fallback) running on
 /// Microsoft.ML.Tokenizers, with encoding and decoding that match HF tokenizers' results.
 /// </summary>
-public sealed class TextTokenizer
+public sealed class TextTokenizer : ITokenizer
 {
     private readonly EncodingPipeline _pipeline;
     private readonly TokenDecoder _decoder;
@@ -163,6 +163,9 @@ public sealed class TextTokenizer
 
     /// <summary>Starts an incremental decoder whose pieces concatenate to exactly what <see cref="Decode"/> returns.</summary>
     public StreamingDetokenizer CreateStreamingDetokenizer(bool skipSpecialTokens = true) => new(this, skipSpecialTokens);
+
+    /// <inheritdoc />
+    IStreamingDetokenizer ITokenizer.CreateStreamingDetokenizer(bool skipSpecialTokens) => CreateStreamingDetokenizer(skipSpecialTokens);
 
     /// <summary>The token string of <paramref name="id"/>, or null when the id is not in the vocabulary.</summary>
     public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;

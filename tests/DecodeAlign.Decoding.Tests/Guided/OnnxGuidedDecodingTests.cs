@@ -1,6 +1,7 @@
 using DecodeAlign.Decoding.Strategies;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 
 namespace DecodeAlign.Decoding.Tests.Guided;
 

@@ -2,6 +2,7 @@ using DecodeAlign.Decoding.Rewards;
 using DecodeAlign.Decoding.Strategies;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
 using DecodeAlign.Models.Rewards;
 using DecodeAlign.Tasks;
 

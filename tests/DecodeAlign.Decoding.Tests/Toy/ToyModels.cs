@@ -42,5 +42,5 @@ internal sealed class ToyValueModel(DecoderInfo info, Func<IReadOnlyList<int>, f
 internal static class ToyInfo
 {
     public static DecoderInfo Create(DecoderOutputKind kind, int vocab, int contextLength, int eos, string name = "toy") =>
-        new(name, kind, vocab, kind == DecoderOutputKind.Scores ? 1 : vocab, contextLength, 1, 1, 1, 0, [eos], null, false);
+        new(name, kind, vocab, kind == DecoderOutputKind.Scores ? 1 : vocab, contextLength, 0, [eos], null);
 }

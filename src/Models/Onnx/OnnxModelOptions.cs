@@ -1,14 +1,4 @@
-namespace DecodeAlign.Models;
-
-/// <summary>Where ONNX Runtime runs a model.</summary>
-public enum ExecutionProvider
-{
-    /// <summary>The CPU execution provider (always available).</summary>
-    Cpu,
-
-    /// <summary>The CUDA execution provider; needs the ONNX Runtime GPU native library, which the CPU package lacks.</summary>
-    Cuda,
-}
+namespace DecodeAlign.Models.Onnx;
 
 /// <summary>Options for loading an ONNX model.</summary>
 public sealed record OnnxModelOptions

@@ -1,7 +1,7 @@
-using DecodeAlign.Models.Onnx;
+using DecodeAlign.Models.Rewards;
 using DecodeAlign.Models.Tokenization;
 
-namespace DecodeAlign.Models.Rewards;
+namespace DecodeAlign.Models.Onnx;
 
 /// <summary>
 /// A reward model exported as a KV-cached decoder with one score per position (<c>scores</c> [batch, seq]): the score
@@ -18,7 +18,7 @@ public sealed class OnnxDecoderRewardModel : IRewardModel, IPrefixScorer
 
     private readonly DecoderLayout? _candidateLayout;
 
-    private OnnxDecoderRewardModel(OnnxDecoder decoder, TextTokenizer tokenizer, RewardModelOptions options)
+    private OnnxDecoderRewardModel(OnnxDecoder decoder, ITokenizer tokenizer, RewardModelOptions options)
     {
         _decoder = decoder;
         Tokenizer = tokenizer;
@@ -61,8 +61,11 @@ public sealed class OnnxDecoderRewardModel : IRewardModel, IPrefixScorer
     /// <inheritdoc />
     public DecoderInfo Info { get; }
 
+    /// <summary>The KV-cache layout of the graph (layers, KV heads, head size, fp16 or fp32).</summary>
+    public KvCacheShape KvShape => _decoder.Layout.KvShape;
+
     /// <summary>The tokenizer the reward model reads text with.</summary>
-    public TextTokenizer Tokenizer { get; }
+    public ITokenizer Tokenizer { get; }
 
     /// <inheritdoc />
     public IDecoderSession CreateSession() => new DecoderSession(_decoder);

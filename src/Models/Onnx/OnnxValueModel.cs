@@ -1,6 +1,6 @@
-using DecodeAlign.Models.Onnx;
+using DecodeAlign.Models.Rewards;
 
-namespace DecodeAlign.Models.Rewards;
+namespace DecodeAlign.Models.Onnx;
 
 /// <summary>
 /// A value model exported as a KV-cached decoder: with a <c>values</c> head [batch, seq, vocab] (V(s, a) for every
@@ -30,6 +30,9 @@ public sealed class OnnxValueModel : IValueModel
 
     /// <inheritdoc />
     public DecoderInfo Info { get; }
+
+    /// <summary>The KV-cache layout of the graph (layers, KV heads, head size, fp16 or fp32).</summary>
+    public KvCacheShape KvShape => _decoder.Layout.KvShape;
 
     /// <inheritdoc />
     public IDecoderSession CreateSession() => new DecoderSession(_decoder);

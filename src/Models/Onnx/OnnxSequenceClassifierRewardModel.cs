@@ -1,9 +1,9 @@
-using DecodeAlign.Models.Onnx;
+using DecodeAlign.Models.Rewards;
 using DecodeAlign.Models.Tokenization;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace DecodeAlign.Models.Rewards;
+namespace DecodeAlign.Models.Onnx;
 
 /// <summary>
 /// A reward model exported as a Hugging Face sequence classifier (<c>input_ids</c>, <c>attention_mask</c>, optional
@@ -19,7 +19,7 @@ public sealed class OnnxSequenceClassifierRewardModel : IRewardModel
     private readonly bool _idsAreInt32;
     private readonly int _labels;
 
-    private OnnxSequenceClassifierRewardModel(InferenceSession session, string source, TextTokenizer tokenizer, RewardModelOptions options)
+    private OnnxSequenceClassifierRewardModel(InferenceSession session, string source, ITokenizer tokenizer, RewardModelOptions options)
     {
         _session = session;
         Source = source;
@@ -69,7 +69,7 @@ public sealed class OnnxSequenceClassifierRewardModel : IRewardModel
     public string Source { get; }
 
     /// <summary>The classifier's own tokenizer.</summary>
-    public TextTokenizer Tokenizer { get; }
+    public ITokenizer Tokenizer { get; }
 
     /// <inheritdoc />
     public float[] Score(IReadOnlyList<RewardQuery> queries, CancellationToken cancellationToken = default)

@@ -1,6 +1,4 @@
-using DecodeAlign.Models.Onnx;
-
-namespace DecodeAlign.Models;
+namespace DecodeAlign.Models.Onnx;
 
 /// <summary>
 /// A causal LM exported to ONNX in the Hugging Face Optimum / ONNX Runtime GenAI layout (input_ids, attention_mask,
@@ -32,6 +30,9 @@ public sealed class OnnxCausalLm : ICausalLm
 
     /// <inheritdoc />
     public DecoderInfo Info { get; }
+
+    /// <summary>The KV-cache layout of the graph (layers, KV heads, head size, fp16 or fp32).</summary>
+    public KvCacheShape KvShape => _decoder.Layout.KvShape;
 
     /// <inheritdoc />
     public IDecoderSession CreateSession() => new DecoderSession(_decoder);

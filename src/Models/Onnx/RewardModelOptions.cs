@@ -1,4 +1,6 @@
-namespace DecodeAlign.Models.Rewards;
+using DecodeAlign.Models.Rewards;
+
+namespace DecodeAlign.Models.Onnx;
 
 /// <summary>How a reward model turns a (prompt, response) pair into its input and its output into one reward.</summary>
 public sealed record RewardModelOptions
