@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Decoding.Engine;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
 using DecodeAlign.Models.Rewards;
@@ -69,10 +69,10 @@ public sealed class ArgsStrategy : IDecodingStrategy
         var seed = _generation.Sampling.Seed;
         // Greedy ARGS keeps the LM's top token whenever the reward does not overturn it, so the LM's next step is run
         // on that guess while the scorer scores the candidates (rewound where the guess was wrong).
-        var generator = new GuidedTokenGenerator(_model, _generation) { OnText = OnText, Speculate = _options.Speculate };
+        var generator = new RolloutEngine(_model, _kernels, _generation) { OnText = OnText, Speculate = _options.Speculate };
         var generated = generator.Generate(lm, [scorer], keys, Choose, out var rewards, cancellationToken);
         wall.Stop();
-        var compute = GuidedCompute.Trace(lm, [scorer], generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
+        var compute = ComputeMeter.Trace(lm, [scorer], generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
         return generated.Select((g, i) => new DecodeResult([.. g.Tokens], g.Text, g.Finish, rewards[i],
             new DecodeTrace { Strategy = Name, Compute = compute, SpeculationHitRate = generator.Speculation.Guesses == 0 ? null : (double)generator.Speculation.Hits / generator.Speculation.Guesses })).ToArray();
 

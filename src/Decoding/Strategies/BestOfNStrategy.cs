@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Decoding.Engine;
 using DecodeAlign.Kernels;
 
 namespace DecodeAlign.Decoding.Strategies;
@@ -68,7 +68,7 @@ public sealed class BestOfNStrategy : IDecodingStrategy
         using var pruner = Pruning
             ? new EarlyPruner(_potentials.PrefixScorer!, _kernels, prompts, n, _options.PruneAt, _options.PruneFraction, session, cancellationToken)
             : null;
-        var generator = new SequenceGenerator(_model, _kernels, _generation) { AfterStep = pruner is null ? null : pruner.AfterStep };
+        var generator = new RolloutEngine(_model, _kernels, _generation) { AfterStep = pruner is null ? null : pruner.AfterStep };
         var prefill = TimeSpan.Zero;
         GeneratedSequence[] generated;
         try

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Decoding.Engine;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
 
@@ -57,15 +57,9 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
             lm.AddRow(p);
             scorer.AddRow(p);
         }
-        var rows = new RowState[prompts.Count];
         var context = Math.Min(lm.Info.ContextLength, scorer.Info.ContextLength);
-        for (var r = 0; r < rows.Length; r++)
-        {
-            var room = context - prompts[r].Length;
-            if (room < 1) throw new ContextLengthExceededException(prompts[r].Length + 1, context, $"row {r} plus one generated token");
-            rows[r] = new RowState(prompts[r], new StopTextWatcher(_model.Tokenizer, prompts[r], _generation.StopStrings),
-                Math.Min(_generation.MaxNewTokens, room), room < _generation.MaxNewTokens);
-        }
+        var rows = prompts.Select((p, r) => new RowState(new ResponseTracker(_model, p, _generation, context, $"row {r}",
+            OnText is null ? null : text => OnText(r, text)))).ToArray();
 
         var live = Enumerable.Range(0, rows.Length).ToList(); // live[i] = prompt index of session row i
         var prefill = TimeSpan.Zero;
@@ -84,15 +78,15 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
             }
             catch (OperationCanceledException)
             {
-                foreach (var r in live) Finish(r, rows[r], FinishReason.Cancelled);
+                foreach (var r in live) rows[r].Tracker.Finish(FinishReason.Cancelled);
                 break;
             }
             generatedTokens += block.Tokens.Sum(t => t.Count);
             live = KeepWinners(lm, scorer, rows, live, block);
         }
         wall.Stop();
-        var compute = GuidedCompute.Trace(lm, [scorer], generatedTokens, wall.Elapsed, prefill);
-        return rows.Select(s => new DecodeResult([.. s.Response], s.Watcher.Text, s.Finish, s.Reward,
+        var compute = ComputeMeter.Trace(lm, [scorer], generatedTokens, wall.Elapsed, prefill);
+        return rows.Select(s => new DecodeResult([.. s.Response], s.Tracker.Result.Text, s.Tracker.Result.Finish, s.Reward,
             new DecodeTrace { Strategy = Name, Candidates = s.Trace, Compute = compute })).ToArray();
     }
 
@@ -106,18 +100,15 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
     {
         int n = live.Count, K = _options.Candidates, vocab = _model.Lm.Info.VocabSize;
         var eos = _generation.IgnoreEos ? [] : _model.EosTokenIds.ToHashSet();
-        var stops = _generation.StopStrings.Count > 0;
         var tokens = new List<int>[n * K];
         var done = new FinishReason?[n * K];
-        var watchers = new StopTextWatcher?[n * K];
+        var trackers = new ResponseTracker[n * K];
         for (var c = 0; c < n * K; c++)
         {
             tokens[c] = [];
-            if (!stops) continue;
-            var row = rows[live[c / K]];
-            watchers[c] = new StopTextWatcher(_model.Tokenizer, row.Prompt, _generation.StopStrings);
-            foreach (var t in row.Response) watchers[c]!.Push(t);
+            trackers[c] = rows[live[c / K]].Tracker.Fork();
         }
+        var sampler = new TokenSampler(_kernels, vocab, _generation.Sampling);
 
         // The block's first token of every continuation comes from the row's own logits: fork after the call,
         // so the K continuations share the row's cache instead of each recomputing it.
@@ -138,14 +129,11 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
             for (var i = 0; i < open.Count; i++)
             {
                 var c = open[i];
-                var row = rows[live[c / K]];
                 var token = next[i];
-                if (eos.Contains(token)) { done[c] = FinishReason.EndOfSequence; continue; }
-                tokens[c].Add(token);
-                if (watchers[c]?.Push(token) == true) { done[c] = FinishReason.StopString; continue; }
-                if (row.Response.Count + tokens[c].Count >= row.Budget)
+                if (!eos.Contains(token)) tokens[c].Add(token);
+                if (trackers[c].Add(token, eos))
                 {
-                    done[c] = row.ContextLimited ? FinishReason.ContextLength : FinishReason.MaxTokens;
+                    done[c] = trackers[c].Result.Finish;
                     continue;
                 }
                 lm.Append(i, [token]);
@@ -177,24 +165,7 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
                 keys[i] = new SampleKey((long)live[c / K] * K + c % K, rows[live[c / K]].Response.Count + tokens[c].Count);
             }
             var drawn = new int[keys.Length];
-            var sampling = _generation.Sampling;
-            if (sampling.HasPenalties && sampling.Temperature > 0)
-            {
-                var history = new List<int>();
-                var historyOffsets = new int[keys.Length + 1];
-                for (var i = 0; i < keys.Length; i++)
-                {
-                    var c = continuations[i];
-                    history.AddRange(rows[live[c / K]].Response);
-                    history.AddRange(tokens[c]);
-                    historyOffsets[i + 1] = history.Count;
-                }
-                _kernels.Sample(rowLogits, vocab, sampling, keys, drawn, history.ToArray(), historyOffsets);
-            }
-            else
-            {
-                _kernels.Sample(rowLogits, vocab, sampling, keys, drawn);
-            }
+            sampler.Draw(rowLogits, keys, drawn, i => [.. rows[live[continuations[i] / K]].Response, .. tokens[continuations[i]]]);
             return drawn;
         }
     }
@@ -217,15 +188,11 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
                 int[] full = [.. row.Response, .. block.Tokens[c]];
                 row.Trace.Add(new CandidateTrace(full, _model.Tokenizer.Decode(full), block.Scores[c], Accepted: c == winner));
             }
-            row.Response.AddRange(block.Tokens[winner]);
             row.Reward = block.Scores[winner];
-            foreach (var t in block.Tokens[winner]) row.Watcher.Push(t);
-            if (block.Done[winner] is FinishReason reason)
-            {
-                Finish(live[i], row, reason);
-                continue;
-            }
-            Release(live[i], row, final: false);
+            // The row takes the winning block through its own stop rules (streaming what became final).
+            row.Tracker.Replay(block.Tokens[winner].ToArray());
+            if (block.Done[winner] is FinishReason reason && !row.Tracker.Done) row.Tracker.Finish(reason);
+            if (row.Tracker.Done) continue;
             keepLm.Add(lmRowOf[winner]);
             keepScorer.Add(winner);
             kept.Add(live[i]);
@@ -235,30 +202,12 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
         return kept;
     }
 
-    private void Finish(int prompt, RowState row, FinishReason reason)
+    /// <summary>One prompt's response so far under the shared stop rules, and its trace.</summary>
+    private sealed class RowState(ResponseTracker tracker)
     {
-        if (reason != FinishReason.StopString && row.Watcher.Flush()) reason = FinishReason.StopString;
-        row.Finish = reason;
-        Release(prompt, row, final: true);
-    }
-
-    private void Release(int prompt, RowState row, bool final)
-    {
-        if (OnText is null) return;
-        var delta = row.Watcher.TakeReleasable(final);
-        if (delta.Length > 0) OnText(prompt, delta);
-    }
-
-    /// <summary>One prompt's response so far, its stop-string watcher, token budget and trace.</summary>
-    private sealed class RowState(int[] prompt, StopTextWatcher watcher, int budget, bool contextLimited)
-    {
-        public int[] Prompt { get; } = prompt;
-        public StopTextWatcher Watcher { get; } = watcher;
-        public int Budget { get; } = budget;
-        public bool ContextLimited { get; } = contextLimited;
-        public List<int> Response { get; } = [];
+        public ResponseTracker Tracker { get; } = tracker;
+        public List<int> Response => Tracker.Result.Tokens;
         public List<CandidateTrace> Trace { get; } = [];
-        public FinishReason Finish { get; set; } = FinishReason.MaxTokens;
         public double? Reward { get; set; }
     }
 

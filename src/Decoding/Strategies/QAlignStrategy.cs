@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Decoding.Engine;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
 
@@ -94,7 +94,7 @@ public sealed class QAlignStrategy : IDecodingStrategy
         private readonly IReadOnlyList<int[]> _prompts;
         private readonly CancellationToken _ct;
         private readonly int _chains, _perPrompt;
-        private readonly SequenceGenerator _generator;
+        private readonly RolloutEngine _generator;
         private readonly RewardTally _tally;
         private readonly List<ChainState[]> _history = []; // _history[s][k]: chain k after step s
         private readonly List<bool[]> _accepted = []; // _accepted[s − 1][k]
@@ -109,7 +109,7 @@ public sealed class QAlignStrategy : IDecodingStrategy
             _ct = ct;
             _perPrompt = strategy._options.ChainsPerPrompt;
             _chains = prompts.Count * _perPrompt;
-            _generator = new SequenceGenerator(strategy._model, strategy._kernels, strategy._generation);
+            _generator = new RolloutEngine(strategy._model, strategy._kernels, strategy._generation);
             _tally = new RewardTally(strategy._potentials.Reward!, strategy._model);
             Session = strategy._model.Lm.CreateSession();
         }

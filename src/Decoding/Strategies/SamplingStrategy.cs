@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Decoding.Engine;
 using DecodeAlign.Kernels;
 
 namespace DecodeAlign.Decoding.Strategies;
@@ -40,7 +40,7 @@ public sealed class SamplingStrategy : IDecodingStrategy
         using var session = _model.Lm.CreateSession();
         foreach (var p in prompts) session.AddRow(p);
         var keys = Enumerable.Range(0, prompts.Count).Select(i => new SampleKey(i, 0)).ToArray();
-        var generator = new SequenceGenerator(_model, _kernels, _options) { OnText = OnText };
+        var generator = new RolloutEngine(_model, _kernels, _options) { OnText = OnText };
         var generated = generator.Generate(session, keys, cancellationToken);
         wall.Stop();
         var t = session.Telemetry;

@@ -1,19 +1,20 @@
-using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Decoding.Engine;
 
 namespace DecodeAlign.Decoding.Strategies;
 
-/// <summary>One SMC particle: its response so far, its stop-text state and its weight since the last resampling.</summary>
-internal sealed class SmcParticle(StopTextWatcher watcher)
+/// <summary>One SMC particle: its response under the shared stop rules and its weight since the last resampling.</summary>
+internal sealed class SmcParticle(ResponseTracker tracker)
 {
-    public List<int> Tokens { get; private init; } = [];
+    /// <summary>The response so far and its stop-rule state.</summary>
+    public ResponseTracker Tracker { get; } = tracker;
 
-    public StopTextWatcher Watcher { get; private set; } = watcher;
+    public List<int> Tokens => Tracker.Result.Tokens;
 
     /// <summary>Null while the particle is still generating.</summary>
-    public FinishReason? Finish { get; set; }
+    public FinishReason? Finish => Tracker.Done ? Tracker.Result.Finish : null;
 
     /// <summary>Final text (set when finished).</summary>
-    public string Text { get; set; } = "";
+    public string Text => Tracker.Result.Text;
 
     /// <summary>log of the unnormalised weight accumulated since the last resampling.</summary>
     public double LogWeight { get; set; }
@@ -24,19 +25,6 @@ internal sealed class SmcParticle(StopTextWatcher watcher)
     /// <summary>The reward r(y) once the finished particle was scored.</summary>
     public float? Reward { get; set; }
 
-    /// <summary>A copy for resampling; the watcher is rebuilt by replaying the tokens (it holds detokenizer state).</summary>
-    public SmcParticle Clone(Func<StopTextWatcher> newWatcher)
-    {
-        var watcher = newWatcher();
-        if (Finish is null) foreach (var t in Tokens) watcher.Push(t);
-        return new SmcParticle(watcher)
-        {
-            Tokens = [.. Tokens],
-            Finish = Finish,
-            Text = Text,
-            LogWeight = LogWeight,
-            Psi = Psi,
-            Reward = Reward,
-        };
-    }
+    /// <summary>A copy for resampling (the tracker is forked: it holds detokenizer state).</summary>
+    public SmcParticle Clone() => new(Tracker.Fork()) { LogWeight = LogWeight, Psi = Psi, Reward = Reward };
 }

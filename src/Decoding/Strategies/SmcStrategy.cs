@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Decoding.Engine;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
 
@@ -66,22 +66,12 @@ public sealed class SmcStrategy : IDecodingStrategy
         var beta = (double)_options.Beta;
         var info = _model.Lm.Info;
         var vocab = info.VocabSize;
-        var sampling = _generation.Sampling;
-        var usePenalties = sampling.HasPenalties && sampling.Temperature > 0;
+        var sampler = new TokenSampler(_kernels, vocab, _generation.Sampling);
         var eos = _generation.IgnoreEos ? [] : _model.EosTokenIds.ToHashSet();
         var tally = new RewardTally(_potentials.Reward!, _model);
 
-        var budgets = new int[prompts.Count];
-        var contextLimited = new bool[prompts.Count];
-        for (var p = 0; p < prompts.Count; p++)
-        {
-            var room = info.ContextLength - prompts[p].Length;
-            if (room < 1) throw new ContextLengthExceededException(prompts[p].Length + 1, info.ContextLength, $"prompt {p} plus one generated token");
-            budgets[p] = Math.Min(_generation.MaxNewTokens, room);
-            contextLimited[p] = room < _generation.MaxNewTokens;
-        }
-        StopTextWatcher NewWatcher(int particle) => new(_model.Tokenizer, prompts[particle / n], _generation.StopStrings);
-        var particles = Enumerable.Range(0, total).Select(c => new SmcParticle(NewWatcher(c))).ToArray();
+        ResponseTracker NewTracker(int particle) => new(_model, prompts[particle / n], _generation, info.ContextLength, $"prompt {particle / n}", null);
+        var particles = Enumerable.Range(0, total).Select(c => new SmcParticle(NewTracker(c))).ToArray();
         var logZ = new double[prompts.Count];
 
         using var lm = _model.Lm.CreateSession();
@@ -128,26 +118,19 @@ public sealed class SmcStrategy : IDecodingStrategy
                     cancelled = true;
                     break;
                 }
-                var next = SampleNext(logits, live, particles, step, vocab, sampling, usePenalties);
+                var keys = live.Select(c => new SampleKey(c, step)).ToArray();
+                var next = new int[live.Count];
+                var rowsLive = live;
+                sampler.Draw(logits.Values.Span, keys, next, i => particles[rowsLive[i]].Tokens);
                 var keep = new List<int>(live.Count);
                 for (var i = 0; i < live.Count; i++)
                 {
                     var c = live[i];
                     var particle = particles[c];
                     var token = next[i];
-                    FinishReason? reason = null;
-                    if (eos.Contains(token)) reason = FinishReason.EndOfSequence;
-                    else
+                    if (!eos.Contains(token)) generatedTokens++;
+                    if (particle.Tracker.Add(token, eos))
                     {
-                        particle.Tokens.Add(token);
-                        generatedTokens++;
-                        if (particle.Watcher.Push(token)) reason = FinishReason.StopString;
-                        else if (particle.Tokens.Count >= budgets[c / n])
-                            reason = contextLimited[c / n] ? FinishReason.ContextLength : FinishReason.MaxTokens;
-                    }
-                    if (reason is { } r)
-                    {
-                        Finish(particle, r);
                         finished.Add(c);
                         continue;
                     }
@@ -192,12 +175,12 @@ public sealed class SmcStrategy : IDecodingStrategy
                 cancelled = true;
                 break;
             }
-            if (live.Count > 0) live = Resample(particles, live, logZ, iteration, lm, scorer, NewWatcher);
+            if (live.Count > 0) live = Resample(particles, live, logZ, iteration, lm, scorer);
         }
 
         if (cancelled)
             foreach (var particle in particles.Where(x => x.Finish is null))
-                Finish(particle, FinishReason.Cancelled);
+                particle.Tracker.Finish(FinishReason.Cancelled);
         else
             for (var p = 0; p < prompts.Count; p++) logZ[p] += LogMeanExp(particles.AsSpan(p * n, n));
 
@@ -228,37 +211,13 @@ public sealed class SmcStrategy : IDecodingStrategy
         return results;
     }
 
-    private static void Finish(SmcParticle particle, FinishReason reason)
-    {
-        if (reason != FinishReason.StopString && particle.Watcher.Flush()) reason = FinishReason.StopString;
-        particle.Finish = reason;
-        particle.Text = particle.Watcher.Text;
-    }
-
-    /// <summary>Draws the next token of every live particle in one kernel call, keyed by (particle index, step).</summary>
-    private int[] SampleNext(RowOutputs logits, List<int> live, SmcParticle[] particles, int step, int vocab, SamplingParameters sampling, bool usePenalties)
-    {
-        var keys = live.Select(c => new SampleKey(c, step)).ToArray();
-        var next = new int[live.Count];
-        if (!usePenalties)
-        {
-            _kernels.Sample(logits.Values.Span, vocab, sampling, keys, next);
-            return next;
-        }
-        var offsets = new int[live.Count + 1];
-        for (var i = 0; i < live.Count; i++) offsets[i + 1] = offsets[i] + particles[live[i]].Tokens.Count;
-        var history = live.SelectMany(c => particles[c].Tokens).ToArray();
-        _kernels.Sample(logits.Values.Span, vocab, sampling, keys, next, history, offsets);
-        return next;
-    }
-
     /// <summary>
     /// Resamples, in one kernel call, every prompt that still has running particles and whose ESS fell below the
     /// threshold; adds log(mean weight) to its log Z and resets its weights. Rebuilds both sessions to hold the
     /// running particles in particle order and returns the new row → particle map.
     /// </summary>
     private List<int> Resample(SmcParticle[] particles, List<int> live, double[] logZ, int iteration,
-        IDecoderSession lm, IDecoderSession? scorer, Func<int, StopTextWatcher> newWatcher)
+        IDecoderSession lm, IDecoderSession? scorer)
     {
         var n = _options.Particles;
         var groups = live.Select(c => c / n).Distinct().ToArray();
@@ -286,7 +245,7 @@ public sealed class SmcStrategy : IDecodingStrategy
             {
                 var ancestor = p * n + (ancestors[d * n + j] - d * n);
                 source[p * n + j] = ancestor;
-                var child = used.Add(ancestor) ? old[ancestor] : old[ancestor].Clone(() => newWatcher(ancestor));
+                var child = used.Add(ancestor) ? old[ancestor] : old[ancestor].Clone();
                 particles[p * n + j] = child;
             }
             // Moved ancestors are shared objects until here; reset weights only after every slot is filled.

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Decoding.Engine;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
 using DecodeAlign.Models.Rewards;
@@ -68,10 +68,10 @@ public sealed class VasStrategy : IDecodingStrategy
             var betas = _potentials.Values.Select(v => v.Beta).ToArray();
             var draw = new SamplingParameters { Temperature = _options.Temperature, Seed = _generation.Sampling.Seed };
             var buffer = Array.Empty<float>();
-            var generator = new GuidedTokenGenerator(_model, _generation) { OnText = OnText };
+            var generator = new RolloutEngine(_model, _kernels, _generation) { OnText = OnText };
             var generated = generator.Generate(lm, values, keys, Choose, out _, cancellationToken);
             wall.Stop();
-            var compute = GuidedCompute.Trace(lm, values, generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
+            var compute = ComputeMeter.Trace(lm, values, generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
             return generated.Select(g => new DecodeResult([.. g.Tokens], g.Text, g.Finish, null,
                 new DecodeTrace { Strategy = Name, Compute = compute })).ToArray();
 

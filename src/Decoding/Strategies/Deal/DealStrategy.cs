@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using DecodeAlign.Decoding.Engine;
-using DecodeAlign.Decoding.Generation;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
 
@@ -44,11 +43,14 @@ public sealed class DealStrategy : IDecodingStrategy
     /// <inheritdoc />
     public string Name => "deal";
 
-    private sealed record Beam(int Prompt, int[] Tokens, double LogP, double H, FinishReason? Finish)
+    /// <summary>A hypothesis: its response tokens, log P, heuristic h, c, and (once kept) its stop-rule state.</summary>
+    private sealed record Beam(int Prompt, int[] Tokens, double LogP, double H, double Score)
     {
-        public double Score { get; init; }
-
         public int Rank { get; init; }
+
+        public ResponseTracker? Tracker { get; init; }
+
+        public bool Done => Tracker?.Done ?? false;
     }
 
     /// <summary>
@@ -71,7 +73,7 @@ public sealed class DealStrategy : IDecodingStrategy
         var vocab = lm.Info.VocabSize;
         IReadOnlySet<int> eos = _generation.IgnoreEos ? new HashSet<int>() : _model.EosTokenIds.ToHashSet();
         var lookahead = _generation.Sampling with { Temperature = _options.LookaheadTemperature };
-        var pools = prompts.Select((_, p) => new List<Beam> { new(p, [], 0, 0, null) }).ToArray();
+        var pools = prompts.Select((prompt, p) => new List<Beam> { new(p, [], 0, 0, 0) { Tracker = new ResponseTracker(_model, prompt, _generation, context, $"prompt {p}", null) } }).ToArray();
         var live = pools.Select(pool => pool[0]).ToList(); // session row i holds live[i]
         foreach (var p in prompts)
         {
@@ -136,8 +138,8 @@ public sealed class DealStrategy : IDecodingStrategy
                 var next = new List<(Beam Beam, int Row, int Parent)>();
                 for (var p = 0; p < prompts.Count; p++)
                 {
-                    if (pools[p].All(x => x.Finish is not null)) continue;
-                    var pool = pools[p].Where(x => x.Finish is not null).Select(x => (Beam: x, Row: -1, Parent: -1)).ToList();
+                    if (pools[p].All(x => x.Done)) continue;
+                    var pool = pools[p].Where(x => x.Done).Select(x => (Beam: x, Row: -1, Parent: -1)).ToList();
                     for (var c = 0; c < n * k; c++)
                     {
                         var parent = live[c / k];
@@ -145,12 +147,16 @@ public sealed class DealStrategy : IDecodingStrategy
                         var isEos = eos.Contains(ids[c]);
                         var tokens = isEos ? parent.Tokens : [.. parent.Tokens, ids[c]];
                         var logP = parent.LogP + lps[c];
-                        var beam = new Beam(p, tokens, logP, h[c], isEos ? FinishReason.EndOfSequence : Ends(p, tokens)) { Score = logP + lambda * (double)h[c] };
-                        pool.Add((beam, c, c / k));
+                        pool.Add((new Beam(p, tokens, logP, h[c], logP + lambda * (double)h[c]), c, c / k));
                     }
-                    var kept = pool.OrderByDescending(x => x.Beam.Score).Take(b).Select((x, rank) => (Beam: x.Beam with { Rank = rank }, x.Row, x.Parent)).ToList();
+                    // Kept candidates take their parent's stop-rule state and add their token: EOS, the budget or a stop string ends them.
+                    var kept = pool.OrderByDescending(x => x.Beam.Score).Take(b).Select((x, rank) => (Beam: x.Row < 0 ? x.Beam with { Rank = rank } : x.Beam with
+                    {
+                        Rank = rank,
+                        Tracker = Extend(live[x.Parent].Tracker!, ids[x.Row]),
+                    }, x.Row, x.Parent)).ToList();
                     pools[p] = kept.Select(x => x.Beam).ToList();
-                    next.AddRange(kept.Where(x => x.Beam.Finish is null));
+                    next.AddRange(kept.Where(x => !x.Beam.Done));
                 }
 
                 // Keep the chosen candidates' rows, cut back to the candidate (the lookahead is dropped, its prefix cache kept).
@@ -177,7 +183,8 @@ public sealed class DealStrategy : IDecodingStrategy
         var results = new DecodeResult[prompts.Count];
         for (var p = 0; p < prompts.Count; p++)
         {
-            var finals = pools[p].OrderByDescending(x => x.Score).Select(x => (Beam: x, Response: Replay(prompts[p], x, cancelled, context))).ToList();
+            foreach (var beam in pools[p].Where(x => !x.Done)) beam.Tracker!.Finish(cancelled ? FinishReason.Cancelled : FinishReason.MaxTokens);
+            var finals = pools[p].OrderByDescending(x => x.Score).Select(x => (Beam: x, Response: x.Tracker!.Result)).ToList();
             var best = finals[0];
             double? reward = heuristic is null ? null : best.Beam.H;
             results[p] = new DecodeResult([.. best.Response.Tokens], best.Response.Text, best.Response.Finish, reward, new DecodeTrace
@@ -189,27 +196,11 @@ public sealed class DealStrategy : IDecodingStrategy
         }
         return results;
 
-        // Whether a candidate that did not draw EOS ends the response: its budget, or a stop string in its text.
-        FinishReason? Ends(int p, int[] tokens)
+        ResponseTracker Extend(ResponseTracker parent, int token)
         {
-            if (tokens.Length >= room[p]) return room[p] < _generation.MaxNewTokens ? FinishReason.ContextLength : FinishReason.MaxTokens;
-            if (_generation.StopStrings.Count > 0)
-            {
-                var text = _model.Tokenizer.Decode(tokens);
-                if (_generation.StopStrings.Any(s => text.Contains(s, StringComparison.Ordinal))) return FinishReason.StopString;
-            }
-            return null;
+            var tracker = parent.Fork();
+            tracker.Add(token, eos);
+            return tracker;
         }
-    }
-
-    /// <summary>A beam's response through the stop rules every strategy shares (text, stop-string cut and finish reason).</summary>
-    private GeneratedSequence Replay(int[] prompt, Beam beam, bool cancelled, int context)
-    {
-        var tracker = new ResponseTracker(_model, prompt, _generation, context, "prompt", null);
-        IReadOnlySet<int> none = new HashSet<int>();
-        foreach (var token in beam.Tokens)
-            if (tracker.Add(token, none)) break;
-        if (!tracker.Done) tracker.Finish(beam.Finish ?? (cancelled ? FinishReason.Cancelled : FinishReason.MaxTokens));
-        return tracker.Result;
     }
 }

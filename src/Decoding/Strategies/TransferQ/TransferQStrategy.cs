@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using DecodeAlign.Decoding.Engine;
-using DecodeAlign.Decoding.Generation;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models;
 
@@ -100,10 +99,10 @@ public sealed class TransferQStrategy : IDecodingStrategy
         var rolloutSampling = _generation.Sampling with { Temperature = _options.RolloutTemperature, Seed = _generation.Sampling.Seed ^ 0x5851F42D4C957F2DUL };
         long rolloutTokens = 0;
         var keys = Enumerable.Range(0, prompts.Count).Select(i => new SampleKey(i, 0)).ToArray();
-        var generator = new GuidedTokenGenerator(_model, _generation) { OnText = OnText };
+        var generator = new RolloutEngine(_model, _kernels, _generation) { OnText = OnText };
         var generated = generator.Generate(lm, guides, keys, Choose, out var lastQ, cancellationToken);
         wall.Stop();
-        var compute = GuidedCompute.Trace(lm, guides, generated.Sum(g => g.Tokens.Count) + rolloutTokens, wall.Elapsed, generator.PrefillTime);
+        var compute = ComputeMeter.Trace(lm, guides, generated.Sum(g => g.Tokens.Count) + rolloutTokens, wall.Elapsed, generator.PrefillTime);
         var text = new[] { reward, baselineReward }.OfType<ExtensionScorer>().Where(s => s.Session is null).Select(s => s.Work).ToArray();
         compute = compute with
         {

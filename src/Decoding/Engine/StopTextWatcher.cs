@@ -1,7 +1,7 @@
 using System.Text;
 using DecodeAlign.Models.Tokenization;
 
-namespace DecodeAlign.Decoding.Generation;
+namespace DecodeAlign.Decoding.Engine;
 
 /// <summary>
 /// Turns one row's generated tokens into text (never a broken UTF-8 character), finds stop strings in it, and

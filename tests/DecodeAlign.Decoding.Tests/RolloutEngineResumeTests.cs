@@ -1,11 +1,11 @@
-using DecodeAlign.Decoding.Generation;
+using DecodeAlign.Decoding.Engine;
 using DecodeAlign.Decoding.Tests.Toy;
 using DecodeAlign.Kernels;
 
 namespace DecodeAlign.Decoding.Tests;
 
 /// <summary>The generator's subset-of-rows and response-prefix options (added for QAlign's suffix proposals).</summary>
-public sealed class SequenceGeneratorResumeTests
+public sealed class RolloutEngineResumeTests
 {
     private static GenerationOptions Options(int maxNew, IReadOnlyList<string>? stops = null, float repetition = 1f) => new()
     {
@@ -23,7 +23,7 @@ public sealed class SequenceGeneratorResumeTests
     {
         using var lm = ToyWorld.CreateLm(context: 32);
         using var kernels = KernelBackends.Create(KernelBackendKind.Cpu);
-        var generator = new SequenceGenerator(lm, kernels, Options(maxNew, stop is null ? null : [stop], repetition));
+        var generator = new RolloutEngine(lm, kernels, Options(maxNew, stop is null ? null : [stop], repetition));
         for (var id = 0; id < 40; id++)
         {
             using var full = lm.Lm.CreateSession();
@@ -56,7 +56,7 @@ public sealed class SequenceGeneratorResumeTests
     {
         using var lm = ToyWorld.CreateLm(context: 32);
         using var kernels = KernelBackends.Create(KernelBackendKind.Cpu);
-        var generator = new SequenceGenerator(lm, kernels, Options(6));
+        var generator = new RolloutEngine(lm, kernels, Options(6));
         using var session = lm.Lm.CreateSession();
         session.AddRow([ToyWorld.Bos, ToyWorld.A]);
         session.AddRow([ToyWorld.Bos]);
