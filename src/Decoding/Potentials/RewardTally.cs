@@ -1,18 +1,21 @@
 using System.Diagnostics;
 using DecodeAlign.Models.Rewards;
 
-namespace DecodeAlign.Decoding.Strategies;
+namespace DecodeAlign.Decoding;
 
 /// <summary>
 /// Scores responses with a text-level reward model and counts the work for the trace: the model's tokenizer is
 /// its own, so a call counts as one reward call and each scored row as one reward "token".
 /// </summary>
-internal sealed class RewardTally(IRewardModel model, LanguageModel lm)
+public sealed class RewardTally(IRewardModel model, LanguageModel lm)
 {
+    /// <summary>Score calls made.</summary>
     public long Calls { get; private set; }
 
+    /// <summary>Responses scored.</summary>
     public long Rows { get; private set; }
 
+    /// <summary>Time inside the reward model.</summary>
     public TimeSpan Time { get; private set; }
 
     /// <summary>One batched Score call for (prompt tokens, response text) pairs; the prompt is decoded with the LM's tokenizer.</summary>

@@ -1,10 +1,10 @@
-namespace DecodeAlign.Decoding.Strategies;
+namespace DecodeAlign.Decoding;
 
 /// <summary>
 /// Turns a group's extracted answers into the integer ids the kernels' vote takes: ids in order of first
 /// appearance within the group (so vote ties go to the answer seen first), −1 for "no answer".
 /// </summary>
-internal static class AnswerIds
+public static class AnswerIds
 {
     /// <summary>Writes the ids of one group's answers into <paramref name="ids"/>.</summary>
     public static void Assign(IReadOnlyList<string?> answers, Span<int> ids)

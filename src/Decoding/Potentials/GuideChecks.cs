@@ -1,12 +1,12 @@
 using DecodeAlign.Models;
 
-namespace DecodeAlign.Decoding.Strategies;
+namespace DecodeAlign.Decoding;
 
 /// <summary>
 /// Checks that the potentials a guided strategy needs are present and live in the LM's token space, so that a wrong
 /// combination fails when the strategy is built rather than in the middle of a decode.
 /// </summary>
-internal static class GuideChecks
+public static class GuideChecks
 {
     /// <summary>Throws when <paramref name="guide"/> has another vocabulary than the LM or an output the strategy cannot read.</summary>
     public static void SameTokenSpace(string strategy, string role, DecoderInfo guide, DecoderInfo lm, params DecoderOutputKind[] outputs)
