@@ -28,6 +28,8 @@ internal static class InterleavedStrategyCost
             new("args k=10 serial, 48 tokens", "sample 48 tokens", b.Args48Serial),
             new("args k=10 as k rows, 48 tokens", "sample 48 tokens", b.Args48Rows),
             new("vas k=20, 48 tokens", "sample 48 tokens", b.Vas48),
+            new("deal k=5 l=8 b=2, 48 tokens", "sample 48 tokens", b.Deal48),
+            new("tqstar k=10 L=16 m=1, 48 tokens", "sample 48 tokens", b.TransferQ48),
         ];
         var wall = methods.ToDictionary(m => m.Name, _ => new List<double>());
         var cpu = methods.ToDictionary(m => m.Name, _ => new List<double>());

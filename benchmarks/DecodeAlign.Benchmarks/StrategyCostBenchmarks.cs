@@ -13,7 +13,8 @@ namespace DecodeAlign.Benchmarks;
 /// What alignment costs on the built-in arith models, side by side in one run, one problem at a time:
 /// "natural" — one sample vs best-of-16 (responses stop at EOS as in use; best-of-16 waits for its longest candidate);
 /// "per-token" — plain sampling vs ARGS (k = 10; as shipped, without speculation, and with the k candidates run as k
-/// scorer rows instead of the reward model's candidate head) and VAS (k = 20), all forced to the same 48 tokens (EOS
+/// scorer rows instead of the reward model's candidate head), VAS (k = 20), DeAL (k = 5, l = 8, b = 2) and Transfer Q*
+/// (k = 10, L = 16, m = 1, the aligned policy as baseline), all forced to the same 48 tokens (EOS
 /// ignored), so the ratio of means is the ratio of per-token costs. QAlign's regenerated tokens per step against the full
 /// response length are printed at the end (a count, not a time).
 /// </summary>
@@ -26,6 +27,7 @@ public class StrategyCostBenchmarks
     private LanguageModel _lm = null!;
     private IPrefixScorer _reward = null!;
     private IValueModel _value = null!;
+    private ICausalLm _aligned = null!;
     private ITokenKernels _kernels = null!;
     private int[][] _prompts = null!;
     private Potentials _potentials = null!;
@@ -38,10 +40,11 @@ public class StrategyCostBenchmarks
         _lm = LanguageModel.Load(BenchmarkModels.Arith("lm"));
         _reward = ModelLoader.LoadPrefixScorer(BenchmarkModels.Arith("verifier"));
         _value = ModelLoader.LoadValueModel(BenchmarkModels.Arith("value"));
+        _aligned = ModelLoader.LoadCausalLm(BenchmarkModels.Arith("aligned"));
         _kernels = KernelBackends.Create(KernelBackendKind.Cpu);
         var task = TaskRegistry.Get("arith");
         _prompts = task.Problems(Split.Test, 64).Select(p => _lm.EncodePrompt(task.Prompt(p))).ToArray();
-        _potentials = new Potentials { Reward = (IRewardModel)_reward, PrefixScorer = _reward, Values = [new WeightedValueModel(_value, 1f)], AnswerExtractor = task.ExtractAnswer };
+        _potentials = new Potentials { Reward = (IRewardModel)_reward, PrefixScorer = _reward, Values = [new WeightedValueModel(_value, 1f)], AnswerExtractor = task.ExtractAnswer, BaselinePolicy = _aligned };
     }
 
     // Each invocation decodes the next problem, so every strategy sees the same mix of prompts.
@@ -95,6 +98,12 @@ public class StrategyCostBenchmarks
     [Benchmark(Description = "vas k=20, 48 tokens"), BenchmarkCategory("per-token")]
     public DecodeResult Vas48() => new VasStrategy(_lm, _kernels, Fixed, _potentials, new VasOptions { TopK = 20 }).Decode(NextPrompt())[0];
 
+    [Benchmark(Description = "deal k=5 l=8 b=2, 48 tokens"), BenchmarkCategory("per-token")]
+    public DecodeResult Deal48() => new DealStrategy(_lm, _kernels, Fixed, _potentials, new DealOptions()).Decode(NextPrompt())[0];
+
+    [Benchmark(Description = "tqstar k=10 L=16 m=1, 48 tokens"), BenchmarkCategory("per-token")]
+    public DecodeResult TransferQ48() => new TransferQStrategy(_lm, _kernels, Fixed, _potentials, new TransferQOptions()).Decode(NextPrompt())[0];
+
     [GlobalCleanup]
     public void Cleanup()
     {
@@ -106,6 +115,7 @@ public class StrategyCostBenchmarks
         }
         _kernels.Dispose();
         _value.Dispose();
+        _aligned.Dispose();
         _reward.Dispose();
         _lm.Dispose();
     }

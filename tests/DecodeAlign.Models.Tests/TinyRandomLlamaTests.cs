@@ -195,6 +195,24 @@ public sealed class TinyRandomLlamaTests
     }
 
     [SharedFact]
+    public void Truncating_pending_tokens_back_to_the_cached_length_keeps_the_row_runnable()
+    {
+        // A lookahead that appended one token and was cut back before running it: the row holds exactly its cached
+        // tokens again, and its output must be available (re-run if need be) — DeAL's candidates end this way.
+        using var s = Model.Value.CreateSession();
+        s.AddRow(Sequence.AsSpan(0, 5));
+        s.Forward();
+        s.Append(0, [42]);
+        s.Truncate(0, 5);
+        AssertClose(Uncached(Sequence.AsSpan(0, 5)), s.Forward().Row(0), Fp16Tolerance, "after cutting the pending token");
+        s.Append(0, [42, 43]);
+        s.Forward();
+        s.Append(0, [44]);
+        s.Truncate(0, 7);
+        AssertClose(Uncached([.. Sequence[..5], 42, 43]), s.Forward().Row(0), Fp16Tolerance, "cut back to a run token");
+    }
+
+    [SharedFact]
     public void Candidates_are_scored_in_one_call_without_changing_the_session()
     {
         using var s = Model.Value.CreateSession();

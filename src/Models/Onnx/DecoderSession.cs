@@ -169,12 +169,13 @@ internal sealed class DecoderSession : IDecoderSession
             throw new ArgumentOutOfRangeException(nameof(length), $"Row {row} has {r.Tokens.Count} tokens; cannot truncate to {length}.");
         if (length == r.Tokens.Count) return;
         r.Tokens.RemoveRange(length, r.Tokens.Count - length);
-        if (length >= r.Cached)
+        if (length > r.Cached)
         {
-            r.OutputValid = length == r.Cached && r.OutputValid;
+            r.OutputValid = false;
             return;
         }
-        // The output at the new last token was never kept, so that token is re-run: the cache keeps one token fewer.
+        // The output at the new last token was never kept (or was dropped when tokens were appended after it), so that
+        // token is re-run: the cache keeps one token fewer.
         KeepCached(row, r, Math.Max(length - 1, 0));
         r.OutputValid = false;
     }

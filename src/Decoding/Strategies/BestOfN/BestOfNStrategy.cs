@@ -16,24 +16,13 @@ namespace DecodeAlign.Decoding.Strategies;
 /// Sun et al. 2024, "Fast Best-of-N Decoding via Speculative Rejection"): at each token count in PruneAt, each prompt's m running candidates are scored by the prefix
 /// scorer and the ⌊α·m⌋ lowest stop, so later compute goes to the promising ones; only survivors are rewarded and selected.
 /// </summary>
-public sealed class BestOfNStrategy : IDecodingStrategy
+public sealed class BestOfNStrategy : DecodingStrategy<BestOfNOptions>
 {
-    private readonly LanguageModel _model;
-    private readonly ITokenKernels _kernels;
-    private readonly GenerationOptions _generation;
-    private readonly Potentials _potentials;
-    private readonly BestOfNOptions _options;
-
     /// <summary>Creates the strategy; throws <see cref="ArgumentException"/> for invalid options or missing potentials before any model runs.</summary>
     public BestOfNStrategy(LanguageModel model, ITokenKernels kernels, GenerationOptions generation, Potentials potentials, BestOfNOptions options)
+        : base(model, kernels, generation, potentials, options)
     {
-        generation.Validate();
         options.Validate();
-        _model = model;
-        _kernels = kernels;
-        _generation = generation;
-        _potentials = potentials;
-        _options = options;
         if (options.Selector != BestOfNSelector.MajorityVote && potentials.Reward is null)
             throw new ArgumentException($"strategy '{Name}' needs a reward model (Potentials.Reward)");
         if (options.Selector != BestOfNSelector.Argmax && potentials.AnswerExtractor is null)
@@ -43,32 +32,32 @@ public sealed class BestOfNStrategy : IDecodingStrategy
     }
 
     /// <inheritdoc />
-    public string Name => _options.Selector switch
+    public override string Name => Options.Selector switch
     {
         BestOfNSelector.MajorityVote => "mv",
         BestOfNSelector.WeightedVote => "wmv",
         _ => "bon",
     };
 
-    private bool Pruning => _options.PruneAt.Count > 0;
+    private bool Pruning => Options.PruneAt.Count > 0;
 
     /// <summary>
     /// Decodes every prompt; candidate j of prompt i draws with row id i·N + j, so a prompt's candidates do not depend
     /// on the other prompts in the batch. The trace lists all N candidates in order, with Accepted = false for those
     /// pruned early (they have no reward). Majority vote without a reward model returns Reward = null.
     /// </summary>
-    public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
         var wall = Stopwatch.StartNew();
         if (prompts.Count == 0) return [];
-        var n = _options.N;
+        var n = Options.N;
         var total = prompts.Count * n;
-        using var session = _model.Lm.CreateSession();
+        using var session = Model.Lm.CreateSession();
         foreach (var p in prompts) session.AddRow(p);
         using var pruner = Pruning
-            ? new EarlyPruner(_potentials.PrefixScorer!, _kernels, prompts, n, _options.PruneAt, _options.PruneFraction, session, cancellationToken)
+            ? new EarlyPruner(Potentials.PrefixScorer!, Kernels, prompts, n, Options.PruneAt, Options.PruneFraction, session, cancellationToken)
             : null;
-        var generator = new RolloutEngine(_model, _kernels, _generation) { AfterStep = pruner is null ? null : pruner.AfterStep };
+        var generator = new RolloutEngine(Model, Kernels, Generation) { AfterStep = pruner is null ? null : pruner.AfterStep };
         var prefill = TimeSpan.Zero;
         GeneratedSequence[] generated;
         try
@@ -86,7 +75,7 @@ public sealed class BestOfNStrategy : IDecodingStrategy
         }
 
         var survivors = Enumerable.Range(0, total).Where(c => generated[c].Finish != FinishReason.Pruned).ToArray();
-        var tally = _potentials.Reward is { } reward ? new RewardTally(reward, _model) : null;
+        var tally = Potentials.Reward is { } reward ? new RewardTally(reward, Model) : null;
         float[]? rewards = null; // per candidate; NaN for pruned ones
         if (tally is not null && !cancellationToken.IsCancellationRequested)
         {
@@ -102,7 +91,7 @@ public sealed class BestOfNStrategy : IDecodingStrategy
                 rewards = null;
             }
         }
-        var answers = _potentials.AnswerExtractor is { } extract && _options.Selector != BestOfNSelector.Argmax
+        var answers = Potentials.AnswerExtractor is { } extract && Options.Selector != BestOfNSelector.Argmax
             ? generated.Select(g => g.Finish == FinishReason.Pruned ? null : extract(g.Text)).ToArray()
             : null;
         var chosen = Choose(survivors, n, prompts.Count, rewards, answers);
@@ -142,10 +131,10 @@ public sealed class BestOfNStrategy : IDecodingStrategy
         foreach (var c in survivors) offsets[c / n + 1]++;
         for (var p = 0; p < promptCount; p++) offsets[p + 1] += offsets[p];
         var winners = new int[promptCount];
-        if (_options.Selector == BestOfNSelector.Argmax || answers is null)
+        if (Options.Selector == BestOfNSelector.Argmax || answers is null)
         {
             if (rewards is null) return Enumerable.Range(0, promptCount).Select(p => survivors[offsets[p]]).ToArray(); // cancelled before scoring
-            _kernels.GroupArgmax(survivors.Select(c => rewards[c]).ToArray(), offsets, winners);
+            Kernels.GroupArgmax(survivors.Select(c => rewards[c]).ToArray(), offsets, winners);
             return winners.Select(i => survivors[i]).ToArray();
         }
 
@@ -153,9 +142,9 @@ public sealed class BestOfNStrategy : IDecodingStrategy
         for (var p = 0; p < promptCount; p++)
             AnswerIds.Assign(survivors[offsets[p]..offsets[p + 1]].Select(c => answers[c]).ToArray(), ids.AsSpan(offsets[p]));
         var shares = new float[promptCount];
-        var weighted = _options.Selector == BestOfNSelector.WeightedVote && rewards is not null;
+        var weighted = Options.Selector == BestOfNSelector.WeightedVote && rewards is not null;
         var survivorRewards = weighted ? survivors.Select(c => rewards![c]).ToArray() : [];
-        _kernels.Vote(ids, survivorRewards, offsets, _options.Beta, winners, shares);
+        Kernels.Vote(ids, survivorRewards, offsets, Options.Beta, winners, shares);
         var chosen = new int[promptCount];
         if (!weighted)
         {
@@ -168,7 +157,7 @@ public sealed class BestOfNStrategy : IDecodingStrategy
             for (var i = offsets[p]; i < offsets[p + 1]; i++)
                 masked[i] = ids[i] == winners[p] ? survivorRewards[i] : float.NegativeInfinity;
         var best = new int[promptCount];
-        _kernels.GroupArgmax(masked, offsets, best);
+        Kernels.GroupArgmax(masked, offsets, best);
         return best.Select(i => survivors[i]).ToArray();
     }
 }

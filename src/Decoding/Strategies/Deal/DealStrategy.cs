@@ -16,32 +16,21 @@ namespace DecodeAlign.Decoding.Strategies;
 /// candidate's lookahead runs in one batched call per token (<see cref="RowExtender"/>) and is truncated back after
 /// scoring, never recomputed; the heuristic scores all candidates in one call (<see cref="ExtensionScorer"/>).
 /// </summary>
-public sealed class DealStrategy : IDecodingStrategy
+public sealed class DealStrategy : DecodingStrategy<DealOptions>
 {
-    private readonly LanguageModel _model;
-    private readonly ITokenKernels _kernels;
-    private readonly GenerationOptions _generation;
-    private readonly Potentials _potentials;
-    private readonly DealOptions _options;
-
     /// <summary>Creates the strategy; throws <see cref="ArgumentException"/> for invalid options or a missing heuristic before any model runs.</summary>
     public DealStrategy(LanguageModel model, ITokenKernels kernels, GenerationOptions generation, Potentials potentials, DealOptions options)
+        : base(model, kernels, generation, potentials, options)
     {
-        generation.Validate();
         options.Validate(model.Lm.Info.VocabSize);
         if (options.Lambda > 0 && potentials.PrefixScorer is null && potentials.Reward is null)
             throw new ArgumentException("strategy 'deal' with lambda > 0 needs a heuristic: a prefix scorer (Potentials.PrefixScorer) or a reward model (Potentials.Reward)");
         if (options.Lambda > 0 && potentials.PrefixScorer is { } scorer)
             GuideChecks.SameTokenSpace("deal", "prefix scorer", scorer.Info, model.Lm.Info, DecoderOutputKind.Scores);
-        _model = model;
-        _kernels = kernels;
-        _generation = generation;
-        _potentials = potentials;
-        _options = options;
     }
 
     /// <inheritdoc />
-    public string Name => "deal";
+    public override string Name => "deal";
 
     /// <summary>A hypothesis: its response tokens, log P, heuristic h, c, and (once kept) its stop-rule state.</summary>
     private sealed record Beam(int Prompt, int[] Tokens, double LogP, double H, double Score)
@@ -57,23 +46,23 @@ public sealed class DealStrategy : IDecodingStrategy
     /// Decodes every prompt. Lookahead j of beam r of prompt i draws with row id (i·b + r)·k + j, so a prompt's search
     /// does not depend on the other prompts in the batch. The trace lists the final beams, best first, with their h.
     /// </summary>
-    public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
         var wall = Stopwatch.StartNew();
-        var (k, b, lambda, l) = (_options.TopK, _options.Beams, _options.Lambda, _options.Lookahead);
-        using var lm = _model.Lm.CreateSession();
-        using var heuristic = lambda > 0 ? new ExtensionScorer(_model, _potentials.PrefixScorer, _potentials.Reward) : null;
+        var (k, b, lambda, l) = (Options.TopK, Options.Beams, Options.Lambda, Options.Lookahead);
+        using var lm = Model.Lm.CreateSession();
+        using var heuristic = lambda > 0 ? new ExtensionScorer(Model, Potentials.PrefixScorer, Potentials.Reward) : null;
         var context = Math.Min(lm.Info.ContextLength, heuristic?.Session?.Info.ContextLength ?? int.MaxValue);
         var room = new int[prompts.Count];
         for (var p = 0; p < prompts.Count; p++)
         {
-            room[p] = Math.Min(_generation.MaxNewTokens, context - prompts[p].Length);
+            room[p] = Math.Min(Generation.MaxNewTokens, context - prompts[p].Length);
             if (room[p] < 1) throw new ContextLengthExceededException(prompts[p].Length + 1, context, $"prompt {p} plus one generated token");
         }
         var vocab = lm.Info.VocabSize;
-        IReadOnlySet<int> eos = _generation.IgnoreEos ? new HashSet<int>() : _model.EosTokenIds.ToHashSet();
-        var lookahead = _generation.Sampling with { Temperature = _options.LookaheadTemperature };
-        var pools = prompts.Select((prompt, p) => new List<Beam> { new(p, [], 0, 0, 0) { Tracker = new ResponseTracker(_model, prompt, _generation, context, $"prompt {p}", null) } }).ToArray();
+        IReadOnlySet<int> eos = Generation.IgnoreEos ? new HashSet<int>() : Model.EosTokenIds.ToHashSet();
+        var lookahead = Generation.Sampling with { Temperature = Options.LookaheadTemperature };
+        var pools = prompts.Select((prompt, p) => new List<Beam> { new(p, [], 0, 0, 0) { Tracker = new ResponseTracker(Model, prompt, Generation, context, $"prompt {p}", null) } }).ToArray();
         var live = pools.Select(pool => pool[0]).ToList(); // session row i holds live[i]
         foreach (var p in prompts)
         {
@@ -93,10 +82,10 @@ public sealed class DealStrategy : IDecodingStrategy
                 if (step == 0 && lm.Telemetry.ModelCalls > calls) prefill = lm.Telemetry.LastStep.WallTime;
                 var n = live.Count;
                 var logProbs = new float[n * vocab];
-                _kernels.LogSoftmax(logits.Values.Span[..(n * vocab)], vocab, logProbs);
+                Kernels.LogSoftmax(logits.Values.Span[..(n * vocab)], vocab, logProbs);
                 var ids = new int[n * k];
                 var lps = new float[n * k];
-                _kernels.TopK(logProbs, vocab, k, ids, lps);
+                Kernels.TopK(logProbs, vocab, k, ids, lps);
 
                 // Candidate c = i·k + j is session row c: beam i forked k ways, extended by its j-th token.
                 lm.Select(Enumerable.Range(0, n * k).Select(c => c / k).ToArray());
@@ -116,7 +105,7 @@ public sealed class DealStrategy : IDecodingStrategy
                 }
                 var runs = Enumerable.Range(0, n * k).Select(c => eos.Contains(ids[c]) ? Array.Empty<int>() : [ids[c]]).ToArray();
                 var ended = Enumerable.Range(0, n * k).Select(c => eos.Contains(ids[c])).ToArray();
-                var extensions = RowExtender.Extend(lm, _kernels, [.. laRows], [.. laBudgets], lookahead, [.. laKeys], eos, cancellationToken);
+                var extensions = RowExtender.Extend(lm, Kernels, [.. laRows], [.. laBudgets], lookahead, [.. laKeys], eos, cancellationToken);
                 for (var i = 0; i < laRows.Count; i++)
                 {
                     runs[laRows[i]] = [.. runs[laRows[i]], .. extensions[i].Tokens];

@@ -18,58 +18,47 @@ namespace DecodeAlign.Decoding.Strategies;
 /// (null for an empty one). With <see cref="ArgsOptions.Speculate"/> the LM's next step runs on its top token while the
 /// scorer runs, so a step costs about the longer of the two calls instead of their sum when the guess holds.
 /// </summary>
-public sealed class ArgsStrategy : IDecodingStrategy
+public sealed class ArgsStrategy : DecodingStrategy<ArgsOptions>
 {
-    private readonly LanguageModel _model;
-    private readonly ITokenKernels _kernels;
-    private readonly GenerationOptions _generation;
-    private readonly Potentials _potentials;
-    private readonly ArgsOptions _options;
-
     /// <summary>Creates the strategy; throws <see cref="ArgumentException"/> for invalid options or a missing or mismatched prefix scorer, before any model runs.</summary>
     public ArgsStrategy(LanguageModel model, ITokenKernels kernels, GenerationOptions generation, Potentials potentials, ArgsOptions options)
+        : base(model, kernels, generation, potentials, options)
     {
-        generation.Validate();
         options.Validate(model.Lm.Info.VocabSize);
         var scorer = potentials.PrefixScorer ?? throw new ArgumentException("strategy 'args' needs a prefix scorer (Potentials.PrefixScorer)");
         GuideChecks.SameTokenSpace("args", "prefix scorer", scorer.Info, model.Lm.Info, DecoderOutputKind.Scores);
-        _model = model;
-        _kernels = kernels;
-        _generation = generation;
-        _potentials = potentials;
-        _options = options;
     }
 
     /// <inheritdoc />
-    public string Name => "args";
+    public override string Name => "args";
 
     /// <summary>Receives (prompt index, text) as each response's text becomes final, for streaming to a console.</summary>
     public Action<int, string>? OnText { get; init; }
 
     /// <summary>Decodes every prompt; prompt i draws with row id i, so its response does not depend on the batch it runs in.</summary>
-    public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
         var wall = Stopwatch.StartNew();
-        using var lm = _model.Lm.CreateSession();
+        using var lm = Model.Lm.CreateSession();
         // A scorer with a vocabulary-wide candidate head scores every next token of a row in one row's step; otherwise
         // each row's k candidates run as k rows.
-        using var scorer = _potentials.PrefixScorer!.CreateCandidateSession() ?? _potentials.PrefixScorer!.CreateSession();
+        using var scorer = Potentials.PrefixScorer!.CreateCandidateSession() ?? Potentials.PrefixScorer!.CreateSession();
         var wide = scorer.Info.OutputWidth > 1;
-        if (wide && scorer.Info.OutputWidth != _model.Lm.Info.VocabSize)
-            throw new InvalidOperationException($"{scorer.Info.Source}: the candidate head is {scorer.Info.OutputWidth} wide; the LM's vocabulary is {_model.Lm.Info.VocabSize}.");
+        if (wide && scorer.Info.OutputWidth != Model.Lm.Info.VocabSize)
+            throw new InvalidOperationException($"{scorer.Info.Source}: the candidate head is {scorer.Info.OutputWidth} wide; the LM's vocabulary is {Model.Lm.Info.VocabSize}.");
         foreach (var p in prompts)
         {
             lm.AddRow(p);
             scorer.AddRow(p);
         }
         var keys = Enumerable.Range(0, prompts.Count).Select(i => new SampleKey(i, 0)).ToArray();
-        var vocab = _model.Lm.Info.VocabSize;
-        var k = _options.TopK;
-        float[] weights = [_options.Weight];
-        var seed = _generation.Sampling.Seed;
+        var vocab = Model.Lm.Info.VocabSize;
+        var k = Options.TopK;
+        float[] weights = [Options.Weight];
+        var seed = Generation.Sampling.Seed;
         // Greedy ARGS keeps the LM's top token whenever the reward does not overturn it, so the LM's next step is run
         // on that guess while the scorer scores the candidates (rewound where the guess was wrong).
-        var generator = new RolloutEngine(_model, _kernels, _generation) { OnText = OnText, Speculate = _options.Speculate };
+        var generator = new RolloutEngine(Model, Kernels, Generation) { OnText = OnText, Speculate = Options.Speculate };
         var generated = generator.Generate(lm, [scorer], keys, Choose, out var rewards, cancellationToken);
         wall.Stop();
         var compute = ComputeMeter.Trace(lm, [scorer], generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
@@ -81,7 +70,7 @@ public sealed class ArgsStrategy : IDecodingStrategy
             var n = logits.Rows;
             var ids = new int[n * k];
             var baseLogits = new float[n * k];
-            _kernels.TopK(logits.Values.Span, vocab, k, ids, baseLogits);
+            Kernels.TopK(logits.Values.Span, vocab, k, ids, baseLogits);
             ReadOnlySpan<float> candidateRewards;
             if (wide)
             {
@@ -94,9 +83,9 @@ public sealed class ArgsStrategy : IDecodingStrategy
                 // Width 1: the n·k candidate rewards are contiguous, ordered like ids.
                 candidateRewards = scorer.ForwardCandidates(Enumerable.Range(0, n).ToArray(), ids, ct).Values.Span;
             var fused = new float[n * k];
-            _kernels.FuseCandidates(baseLogits, k, candidateRewards, weights, FusionMode.Raw, fused);
+            Kernels.FuseCandidates(baseLogits, k, candidateRewards, weights, FusionMode.Raw, fused);
             var chosen = new int[n];
-            _kernels.SelectCandidates(fused, k, _options.Temperature, seed, stepKeys, chosen);
+            Kernels.SelectCandidates(fused, k, Options.Temperature, seed, stepKeys, chosen);
             for (var i = 0; i < n; i++)
             {
                 tokens[i] = ids[i * k + chosen[i]];

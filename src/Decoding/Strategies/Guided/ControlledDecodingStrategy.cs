@@ -15,30 +15,19 @@ namespace DecodeAlign.Decoding.Strategies;
 /// The trace lists every continuation (the response up to its end, its reward, and whether it was kept);
 /// a result's reward is R of its whole response.
 /// </summary>
-public sealed class ControlledDecodingStrategy : IDecodingStrategy
+public sealed class ControlledDecodingStrategy : DecodingStrategy<ControlledDecodingOptions>
 {
-    private readonly LanguageModel _model;
-    private readonly ITokenKernels _kernels;
-    private readonly GenerationOptions _generation;
-    private readonly Potentials _potentials;
-    private readonly ControlledDecodingOptions _options;
-
     /// <summary>Creates the strategy; throws <see cref="ArgumentException"/> for invalid options or a missing or mismatched prefix scorer, before any model runs.</summary>
     public ControlledDecodingStrategy(LanguageModel model, ITokenKernels kernels, GenerationOptions generation, Potentials potentials, ControlledDecodingOptions options)
+        : base(model, kernels, generation, potentials, options)
     {
-        generation.Validate();
         options.Validate();
         var scorer = potentials.PrefixScorer ?? throw new ArgumentException("strategy 'blockwise' needs a prefix scorer (Potentials.PrefixScorer)");
         GuideChecks.SameTokenSpace("blockwise", "prefix scorer", scorer.Info, model.Lm.Info, DecoderOutputKind.Scores);
-        _model = model;
-        _kernels = kernels;
-        _generation = generation;
-        _potentials = potentials;
-        _options = options;
     }
 
     /// <inheritdoc />
-    public string Name => "blockwise";
+    public override string Name => "blockwise";
 
     /// <summary>Receives (prompt index, text) as each response's text becomes final (a kept block at a time), for streaming to a console.</summary>
     public Action<int, string>? OnText { get; init; }
@@ -47,18 +36,18 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
     /// Decodes every prompt; continuation j of prompt i draws with row id i·K + j and step = its token's index in
     /// the response, so a prompt's response does not depend on the batch it runs in.
     /// </summary>
-    public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
         var wall = Stopwatch.StartNew();
-        using var lm = _model.Lm.CreateSession();
-        using var scorer = _potentials.PrefixScorer!.CreateSession();
+        using var lm = Model.Lm.CreateSession();
+        using var scorer = Potentials.PrefixScorer!.CreateSession();
         foreach (var p in prompts)
         {
             lm.AddRow(p);
             scorer.AddRow(p);
         }
         var context = Math.Min(lm.Info.ContextLength, scorer.Info.ContextLength);
-        var rows = prompts.Select((p, r) => new RowState(new ResponseTracker(_model, p, _generation, context, $"row {r}",
+        var rows = prompts.Select((p, r) => new RowState(new ResponseTracker(Model, p, Generation, context, $"row {r}",
             OnText is null ? null : text => OnText(r, text)))).ToArray();
 
         var live = Enumerable.Range(0, rows.Length).ToList(); // live[i] = prompt index of session row i
@@ -98,8 +87,8 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
     /// </summary>
     private Block RunBlock(IDecoderSession lm, IDecoderSession scorer, RowState[] rows, List<int> live, RowOutputs logits, ref float[] buffer, CancellationToken ct)
     {
-        int n = live.Count, K = _options.Candidates, vocab = _model.Lm.Info.VocabSize;
-        var eos = _generation.IgnoreEos ? [] : _model.EosTokenIds.ToHashSet();
+        int n = live.Count, K = Options.Candidates, vocab = Model.Lm.Info.VocabSize;
+        var eos = Generation.IgnoreEos ? [] : Model.EosTokenIds.ToHashSet();
         var tokens = new List<int>[n * K];
         var done = new FinishReason?[n * K];
         var trackers = new ResponseTracker[n * K];
@@ -108,7 +97,7 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
             tokens[c] = [];
             trackers[c] = rows[live[c / K]].Tracker.Fork();
         }
-        var sampler = new TokenSampler(_kernels, vocab, _generation.Sampling);
+        var sampler = new TokenSampler(Kernels, vocab, Generation.Sampling);
 
         // The block's first token of every continuation comes from the row's own logits: fork after the call,
         // so the K continuations share the row's cache instead of each recomputing it.
@@ -144,7 +133,7 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
                 lm.Select(still.ToArray());
                 open = still.Select(i => open[i]).ToList();
             }
-            if (m + 1 >= _options.BlockSize || open.Count == 0) break;
+            if (m + 1 >= Options.BlockSize || open.Count == 0) break;
             next = Draw(lm.Forward(ct).Values.Span, open);
         }
 
@@ -153,7 +142,7 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
         var scores = scorer.Forward(ct).Values.ToArray(); // width 1: one reward per continuation
         var offsets = Enumerable.Range(0, n + 1).Select(i => i * K).ToArray();
         var winners = new int[n];
-        _kernels.GroupArgmax(scores, offsets, winners);
+        Kernels.GroupArgmax(scores, offsets, winners);
         return new Block(tokens, done, scores, winners, open);
 
         int[] Draw(ReadOnlySpan<float> rowLogits, List<int> continuations)
@@ -173,7 +162,7 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
     /// <summary>Appends each row's best continuation, records the block in the trace, and keeps the rows that go on in both sessions.</summary>
     private List<int> KeepWinners(IDecoderSession lm, IDecoderSession scorer, RowState[] rows, List<int> live, Block block)
     {
-        var K = _options.Candidates;
+        var K = Options.Candidates;
         var lmRowOf = new Dictionary<int, int>();
         for (var i = 0; i < block.Open.Count; i++) lmRowOf[block.Open[i]] = i;
         var keepLm = new List<int>();
@@ -186,7 +175,7 @@ public sealed class ControlledDecodingStrategy : IDecodingStrategy
             for (var c = i * K; c < (i + 1) * K; c++)
             {
                 int[] full = [.. row.Response, .. block.Tokens[c]];
-                row.Trace.Add(new CandidateTrace(full, _model.Tokenizer.Decode(full), block.Scores[c], Accepted: c == winner));
+                row.Trace.Add(new CandidateTrace(full, Model.Tokenizer.Decode(full), block.Scores[c], Accepted: c == winner));
             }
             row.Reward = block.Scores[winner];
             // The row takes the winning block through its own stop rules (streaming what became final).

@@ -15,18 +15,12 @@ namespace DecodeAlign.Decoding.Strategies;
 /// candidates of all rows (one step of a vocabulary-wide head, or one candidate call of a scalar head).
 /// From <see cref="GenerationOptions.Sampling"/> only the seed is used.
 /// </summary>
-public sealed class VasStrategy : IDecodingStrategy
+public sealed class VasStrategy : DecodingStrategy<VasOptions>
 {
-    private readonly LanguageModel _model;
-    private readonly ITokenKernels _kernels;
-    private readonly GenerationOptions _generation;
-    private readonly Potentials _potentials;
-    private readonly VasOptions _options;
-
     /// <summary>Creates the strategy; throws <see cref="ArgumentException"/> for invalid options, β or value models, before any model runs.</summary>
     public VasStrategy(LanguageModel model, ITokenKernels kernels, GenerationOptions generation, Potentials potentials, VasOptions options)
+        : base(model, kernels, generation, potentials, options)
     {
-        generation.Validate();
         options.Validate(model.Lm.Info.VocabSize);
         if (potentials.Values.Count == 0) throw new ArgumentException("strategy 'vas' needs at least one value model (Potentials.Values)");
         foreach (var v in potentials.Values)
@@ -34,41 +28,36 @@ public sealed class VasStrategy : IDecodingStrategy
             if (!(v.Beta > 0f) || float.IsInfinity(v.Beta)) throw new ArgumentException($"beta must be > 0 (got {v.Beta})");
             GuideChecks.SameTokenSpace("vas", "value model", v.Model.Info, model.Lm.Info, DecoderOutputKind.Values, DecoderOutputKind.Scores);
         }
-        _model = model;
-        _kernels = kernels;
-        _generation = generation;
-        _potentials = potentials;
-        _options = options;
     }
 
     /// <inheritdoc />
-    public string Name => "vas";
+    public override string Name => "vas";
 
     /// <summary>Receives (prompt index, text) as each response's text becomes final, for streaming to a console.</summary>
     public Action<int, string>? OnText { get; init; }
 
     /// <summary>Decodes every prompt; prompt i draws with row id i, so its response does not depend on the batch it runs in.</summary>
-    public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
         var wall = Stopwatch.StartNew();
-        using var lm = _model.Lm.CreateSession();
+        using var lm = Model.Lm.CreateSession();
         var values = new List<IDecoderSession>();
         try
         {
-            foreach (var v in _potentials.Values) values.Add(v.Model.CreateSession());
+            foreach (var v in Potentials.Values) values.Add(v.Model.CreateSession());
             foreach (var p in prompts)
             {
                 lm.AddRow(p);
                 foreach (var s in values) s.AddRow(p);
             }
             var keys = Enumerable.Range(0, prompts.Count).Select(i => new SampleKey(i, 0)).ToArray();
-            var vocab = _model.Lm.Info.VocabSize;
-            var k = _options.TopK;
+            var vocab = Model.Lm.Info.VocabSize;
+            var k = Options.TopK;
             var m = values.Count;
-            var betas = _potentials.Values.Select(v => v.Beta).ToArray();
-            var draw = new SamplingParameters { Temperature = _options.Temperature, Seed = _generation.Sampling.Seed };
+            var betas = Potentials.Values.Select(v => v.Beta).ToArray();
+            var draw = new SamplingParameters { Temperature = Options.Temperature, Seed = Generation.Sampling.Seed };
             var buffer = Array.Empty<float>();
-            var generator = new RolloutEngine(_model, _kernels, _generation) { OnText = OnText };
+            var generator = new RolloutEngine(Model, Kernels, Generation) { OnText = OnText };
             var generated = generator.Generate(lm, values, keys, Choose, out _, cancellationToken);
             wall.Stop();
             var compute = ComputeMeter.Trace(lm, values, generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
@@ -85,14 +74,14 @@ public sealed class VasStrategy : IDecodingStrategy
                 logits.Values.Span.CopyTo(augmented);
                 var ids = new int[n * k];
                 var baseLogits = new float[n * k];
-                _kernels.TopK(augmented, vocab, k, ids, baseLogits);
+                Kernels.TopK(augmented, vocab, k, ids, baseLogits);
                 var rows = Enumerable.Range(0, n).ToArray();
                 var candidateValues = new float[m * n * k];
                 for (var j = 0; j < m; j++) CandidateValues.Read(values[j], rows, ids, candidateValues.AsSpan(j * n * k, n * k), ct);
                 var fused = new float[n * k];
-                _kernels.FuseCandidates(baseLogits, k, candidateValues, betas, FusionMode.Centered, fused);
-                _kernels.ScatterCandidates(augmented, vocab, ids, k, fused);
-                _kernels.Sample(augmented, vocab, draw, stepKeys, tokens);
+                Kernels.FuseCandidates(baseLogits, k, candidateValues, betas, FusionMode.Centered, fused);
+                Kernels.ScatterCandidates(augmented, vocab, ids, k, fused);
+                Kernels.Sample(augmented, vocab, draw, stepKeys, tokens);
                 scores.Fill(float.NaN);
             }
         }

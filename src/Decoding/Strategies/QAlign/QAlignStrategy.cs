@@ -35,45 +35,34 @@ namespace DecodeAlign.Decoding.Strategies;
 /// Candidates[s·C + c] is chain c's state after step s (s = 0: the initial sample), and Compute is the whole batch's.
 /// </para>
 /// </summary>
-public sealed class QAlignStrategy : IDecodingStrategy
+public sealed class QAlignStrategy : DecodingStrategy<QAlignOptions>
 {
-    private readonly LanguageModel _model;
-    private readonly ITokenKernels _kernels;
-    private readonly GenerationOptions _generation;
-    private readonly Potentials _potentials;
-    private readonly QAlignOptions _options;
-
     /// <summary>Creates the strategy; throws <see cref="ArgumentException"/> for invalid options or missing potentials before any model runs.</summary>
     public QAlignStrategy(LanguageModel model, ITokenKernels kernels, GenerationOptions generation, Potentials potentials, QAlignOptions options)
+        : base(model, kernels, generation, potentials, options)
     {
-        generation.Validate();
         options.Validate();
         if (generation.Sampling.Temperature == 0f)
             throw new ArgumentException($"strategy '{Name}' needs a sampling temperature > 0 (got 0): greedy proposals never move a chain");
         if (potentials.Reward is null) throw new ArgumentException($"strategy '{Name}' needs a reward model (Potentials.Reward)");
         if (options.Selection != QAlignSelection.LastState && potentials.AnswerExtractor is null)
             throw new ArgumentException($"strategy '{Name}' with selection {options.Selection} needs an answer extractor (Potentials.AnswerExtractor)");
-        _model = model;
-        _kernels = kernels;
-        _generation = generation;
-        _potentials = potentials;
-        _options = options;
     }
 
     /// <inheritdoc />
-    public string Name => "qalign";
+    public override string Name => "qalign";
 
     /// <summary>
     /// Runs ChainsPerPrompt chains per prompt for Steps steps and selects each prompt's response. Cancellation stops
     /// within one decoding step: the proposals in flight are dropped and the chains' current states are returned.
     /// </summary>
-    public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
         var wall = Stopwatch.StartNew();
         if (prompts.Count == 0) return [];
         using var run = new Run(this, prompts, cancellationToken);
         run.Start();
-        for (var s = 1; s <= _options.Steps && run.Step(s); s++) { }
+        for (var s = 1; s <= Options.Steps && run.Step(s); s++) { }
         return run.Results(wall);
     }
 
@@ -85,7 +74,7 @@ public sealed class QAlignStrategy : IDecodingStrategy
 
     /// <summary>|y|: the cut positions of a response, one per token plus the end (tokens only in the deliberately wrong test variant).</summary>
     private int CutPositions(ChainState state) =>
-        _options.Variant == QAlignVariant.TokensOnlyCuts ? Math.Max(state.Tokens.Length, 1) : state.Tokens.Length + 1;
+        Options.Variant == QAlignVariant.TokensOnlyCuts ? Math.Max(state.Tokens.Length, 1) : state.Tokens.Length + 1;
 
     /// <summary>The chains of one <see cref="Decode"/> call: the session, the states after each step and the bookkeeping for the trace.</summary>
     private sealed class Run : IDisposable
@@ -107,11 +96,11 @@ public sealed class QAlignStrategy : IDecodingStrategy
             _s = strategy;
             _prompts = prompts;
             _ct = ct;
-            _perPrompt = strategy._options.ChainsPerPrompt;
+            _perPrompt = strategy.Options.ChainsPerPrompt;
             _chains = prompts.Count * _perPrompt;
-            _generator = new RolloutEngine(strategy._model, strategy._kernels, strategy._generation);
-            _tally = new RewardTally(strategy._potentials.Reward!, strategy._model);
-            Session = strategy._model.Lm.CreateSession();
+            _generator = new RolloutEngine(strategy.Model, strategy.Kernels, strategy.Generation);
+            _tally = new RewardTally(strategy.Potentials.Reward!, strategy.Model);
+            Session = strategy.Model.Lm.CreateSession();
         }
 
         public IDecoderSession Session { get; }
@@ -197,16 +186,16 @@ public sealed class QAlignStrategy : IDecodingStrategy
             var logits = new float[_chains * width];
             for (var k = 0; k < _chains; k++) logits.AsSpan(k * width + positions[k], width - positions[k]).Fill(float.NegativeInfinity);
             var cuts = new int[_chains];
-            var uniform = new SamplingParameters { Seed = _s._generation.Sampling.Seed };
-            _s._kernels.Sample(logits, width, uniform, AllChains.Select(k => QAlignKeys.Cut(k, step)).ToArray(), cuts);
+            var uniform = new SamplingParameters { Seed = _s.Generation.Sampling.Seed };
+            _s.Kernels.Sample(logits, width, uniform, AllChains.Select(k => QAlignKeys.Cut(k, step)).ToArray(), cuts);
             return cuts;
         }
 
         /// <summary>All chains' Metropolis–Hastings decisions in one kernel call, on the terms [Δr/β, log(|y|/|y′|)].</summary>
         private bool[] Accept(ChainState[] states, ChainState[] proposals, int step)
         {
-            var variant = _s._options.Variant;
-            var beta = variant == QAlignVariant.WithoutBeta ? 1.0 : _s._options.Beta;
+            var variant = _s.Options.Variant;
+            var beta = variant == QAlignVariant.WithoutBeta ? 1.0 : _s.Options.Beta;
             var terms = new float[2 * _chains];
             for (var k = 0; k < _chains; k++)
             {
@@ -215,7 +204,7 @@ public sealed class QAlignStrategy : IDecodingStrategy
                     : (float)(Math.Log(_s.CutPositions(states[k])) - Math.Log(_s.CutPositions(proposals[k])));
             }
             var accepted = new bool[_chains];
-            _s._kernels.AcceptMetropolisHastings(terms, 2, _s._generation.Sampling.Seed, AllChains.Select(k => QAlignKeys.Accept(k, step)).ToArray(), accepted);
+            _s.Kernels.AcceptMetropolisHastings(terms, 2, _s.Generation.Sampling.Seed, AllChains.Select(k => QAlignKeys.Accept(k, step)).ToArray(), accepted);
             return accepted;
         }
 
@@ -238,7 +227,7 @@ public sealed class QAlignStrategy : IDecodingStrategy
             var t = Session.Telemetry;
             var compute = new ComputeTrace(t.TokensComputed, t.ModelCalls, _tally.Rows, _tally.Calls, _sampled,
                 t.RuntimeTime + _tally.Time, wall.Elapsed, _prefill);
-            var extract = _s._options.Selection == QAlignSelection.LastState ? null : _s._potentials.AnswerExtractor;
+            var extract = _s.Options.Selection == QAlignSelection.LastState ? null : _s.Potentials.AnswerExtractor;
             var answers = _history.Select(states => states.Select(st => extract?.Invoke(st.Text)).ToArray()).ToList();
             var chosen = Choose(answers);
             var results = new DecodeResult[_prompts.Count];
@@ -275,10 +264,10 @@ public sealed class QAlignStrategy : IDecodingStrategy
         {
             var last = _history.Count - 1;
             var chosen = Enumerable.Range(0, _prompts.Count).Select(p => (last, p * _perPrompt)).ToArray();
-            var selection = _s._options.Selection;
+            var selection = _s.Options.Selection;
             if (selection == QAlignSelection.LastState || _history[0].Any(st => st.Reward is null)) return chosen;
 
-            var from = _history.Count > _s._options.BurnIn ? _s._options.BurnIn : 0;
+            var from = _history.Count > _s.Options.BurnIn ? _s.Options.BurnIn : 0;
             var pool = new List<(int Step, int Chain)>();
             var offsets = new int[_prompts.Count + 1];
             for (var p = 0; p < _prompts.Count; p++)
@@ -292,7 +281,7 @@ public sealed class QAlignStrategy : IDecodingStrategy
                 AnswerIds.Assign(pool[offsets[p]..offsets[p + 1]].Select(x => answers[x.Step][x.Chain]).ToArray(), ids.AsSpan(offsets[p]));
             var rewards = selection == QAlignSelection.WeightedVote ? pool.Select(x => _history[x.Step][x.Chain].Reward!.Value).ToArray() : [];
             var winners = new int[_prompts.Count];
-            _s._kernels.Vote(ids, rewards, offsets, _s._options.Beta, winners, new float[_prompts.Count]);
+            _s.Kernels.Vote(ids, rewards, offsets, _s.Options.Beta, winners, new float[_prompts.Count]);
             for (var p = 0; p < _prompts.Count; p++)
             {
                 // The pool is step-major: scanning it backwards by step finds the latest state with the winning answer.

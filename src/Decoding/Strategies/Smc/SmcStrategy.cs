@@ -19,34 +19,24 @@ namespace DecodeAlign.Decoding.Strategies;
 /// "Elements of Sequential Monte Carlo"; Whiteley, Lee &amp; Heine 2016 for adaptive resampling), and Σ_i W_i f(y_i) is consistent
 /// for E_π[f]. Returns the highest-weight particle or the weighted vote's answer.
 /// </summary>
-public sealed class SmcStrategy : IDecodingStrategy
+public sealed class SmcStrategy : DecodingStrategy<SmcOptions>
 {
     // Resampling keys live in their own row-id range so they never reuse a particle's token-sampling randoms.
     private const long ResampleRowBase = 1L << 40;
 
-    private readonly LanguageModel _model;
-    private readonly ITokenKernels _kernels;
-    private readonly GenerationOptions _generation;
-    private readonly Potentials _potentials;
-    private readonly SmcOptions _options;
 
     /// <summary>Creates the strategy; throws <see cref="ArgumentException"/> for invalid options or missing potentials before any model runs.</summary>
     public SmcStrategy(LanguageModel model, ITokenKernels kernels, GenerationOptions generation, Potentials potentials, SmcOptions options)
+        : base(model, kernels, generation, potentials, options)
     {
-        generation.Validate();
         options.Validate();
         if (potentials.Reward is null) throw new ArgumentException("strategy 'smc' needs a reward model (Potentials.Reward)");
         if (options.Selection == SmcSelection.WeightedVote && potentials.AnswerExtractor is null)
             throw new ArgumentException("strategy 'smc' with a weighted vote needs an answer extractor (Potentials.AnswerExtractor)");
-        _model = model;
-        _kernels = kernels;
-        _generation = generation;
-        _potentials = potentials;
-        _options = options;
     }
 
     /// <inheritdoc />
-    public string Name => "smc";
+    public override string Name => "smc";
 
     /// <summary>Test hook: the incremental weight rule (only the default is correct).</summary>
     internal SmcWeightRule WeightRule { get; init; } = SmcWeightRule.Twisted;
@@ -56,26 +46,26 @@ public sealed class SmcStrategy : IDecodingStrategy
     /// resamples with its own key, so a prompt's result does not depend on the rest of the batch. The trace lists the
     /// final particles with their rewards and normalised weights, and log Ẑ (null after a cancellation).
     /// </summary>
-    public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
         var wall = Stopwatch.StartNew();
         if (prompts.Count == 0) return [];
         var ct = cancellationToken;
-        var n = _options.Particles;
+        var n = Options.Particles;
         var total = prompts.Count * n;
-        var beta = (double)_options.Beta;
-        var info = _model.Lm.Info;
+        var beta = (double)Options.Beta;
+        var info = Model.Lm.Info;
         var vocab = info.VocabSize;
-        var sampler = new TokenSampler(_kernels, vocab, _generation.Sampling);
-        var eos = _generation.IgnoreEos ? [] : _model.EosTokenIds.ToHashSet();
-        var tally = new RewardTally(_potentials.Reward!, _model);
+        var sampler = new TokenSampler(Kernels, vocab, Generation.Sampling);
+        var eos = Generation.IgnoreEos ? [] : Model.EosTokenIds.ToHashSet();
+        var tally = new RewardTally(Potentials.Reward!, Model);
 
-        ResponseTracker NewTracker(int particle) => new(_model, prompts[particle / n], _generation, info.ContextLength, $"prompt {particle / n}", null);
+        ResponseTracker NewTracker(int particle) => new(Model, prompts[particle / n], Generation, info.ContextLength, $"prompt {particle / n}", null);
         var particles = Enumerable.Range(0, total).Select(c => new SmcParticle(NewTracker(c))).ToArray();
         var logZ = new double[prompts.Count];
 
-        using var lm = _model.Lm.CreateSession();
-        using var scorer = _potentials.PrefixScorer?.CreateSession();
+        using var lm = Model.Lm.CreateSession();
+        using var scorer = Potentials.PrefixScorer?.CreateSession();
         foreach (var p in prompts)
         {
             lm.AddRow(p);
@@ -105,7 +95,7 @@ public sealed class SmcStrategy : IDecodingStrategy
         for (var iteration = 0; live.Count > 0 && !cancelled; iteration++)
         {
             var finished = new List<int>();
-            for (var b = 0; b < _options.BlockSize && live.Count > 0; b++, step++)
+            for (var b = 0; b < Options.BlockSize && live.Count > 0; b++, step++)
             {
                 RowOutputs logits;
                 try
@@ -185,7 +175,7 @@ public sealed class SmcStrategy : IDecodingStrategy
             for (var p = 0; p < prompts.Count; p++) logZ[p] += LogMeanExp(particles.AsSpan(p * n, n));
 
         var weights = Normalise(particles, prompts.Count);
-        var answers = _options.Selection == SmcSelection.WeightedVote ? particles.Select(x => _potentials.AnswerExtractor!(x.Text)).ToArray() : null;
+        var answers = Options.Selection == SmcSelection.WeightedVote ? particles.Select(x => Potentials.AnswerExtractor!(x.Text)).ToArray() : null;
         var chosen = Choose(particles, weights, answers, prompts.Count);
 
         wall.Stop();
@@ -219,20 +209,20 @@ public sealed class SmcStrategy : IDecodingStrategy
     private List<int> Resample(SmcParticle[] particles, List<int> live, double[] logZ, int iteration,
         IDecoderSession lm, IDecoderSession? scorer)
     {
-        var n = _options.Particles;
+        var n = Options.Particles;
         var groups = live.Select(c => c / n).Distinct().ToArray();
         var normalised = Normalise(particles, groups);
         var offsets = Enumerable.Range(0, groups.Length + 1).Select(g => g * n).ToArray();
         var ess = new float[groups.Length];
-        _kernels.EffectiveSampleSize(normalised, offsets, ess);
-        var due = Enumerable.Range(0, groups.Length).Where(g => ess[g] < _options.EssThreshold * n).ToArray();
+        Kernels.EffectiveSampleSize(normalised, offsets, ess);
+        var due = Enumerable.Range(0, groups.Length).Where(g => ess[g] < Options.EssThreshold * n).ToArray();
         if (due.Length == 0) return live;
 
         var weights = new float[due.Length * n];
         for (var d = 0; d < due.Length; d++) normalised.AsSpan(due[d] * n, n).CopyTo(weights.AsSpan(d * n));
         var keys = due.Select(d => new SampleKey(ResampleRowBase + groups[d], iteration)).ToArray();
         var ancestors = new int[weights.Length];
-        _kernels.Resample(weights, Enumerable.Range(0, due.Length + 1).Select(d => d * n).ToArray(), _options.Resampling, _generation.Sampling.Seed, keys, ancestors);
+        Kernels.Resample(weights, Enumerable.Range(0, due.Length + 1).Select(d => d * n).ToArray(), Options.Resampling, Generation.Sampling.Seed, keys, ancestors);
 
         var source = Enumerable.Range(0, particles.Length).ToArray(); // particle → ancestor particle
         var old = (SmcParticle[])particles.Clone();
@@ -264,12 +254,12 @@ public sealed class SmcStrategy : IDecodingStrategy
     /// <summary>Normalised weights W = softmax(log w) of the given prompts' particles, via the kernels (one row of N per prompt).</summary>
     private float[] Normalise(SmcParticle[] particles, IReadOnlyList<int> prompts)
     {
-        var n = _options.Particles;
+        var n = Options.Particles;
         var logW = new float[prompts.Count * n];
         for (var g = 0; g < prompts.Count; g++)
             for (var j = 0; j < n; j++) logW[g * n + j] = (float)particles[prompts[g] * n + j].LogWeight;
         var w = new float[logW.Length];
-        _kernels.Softmax(logW, n, w);
+        Kernels.Softmax(logW, n, w);
         return w;
     }
 
@@ -288,12 +278,12 @@ public sealed class SmcStrategy : IDecodingStrategy
     /// <summary>The returned particle of each prompt: highest weight, or the weighted vote's answer then its highest-weight particle.</summary>
     private int[] Choose(SmcParticle[] particles, float[] weights, string?[]? answers, int promptCount)
     {
-        var n = _options.Particles;
+        var n = Options.Particles;
         var offsets = Enumerable.Range(0, promptCount + 1).Select(p => p * n).ToArray();
         var best = new int[promptCount];
         if (answers is null)
         {
-            _kernels.GroupArgmax(weights, offsets, best);
+            Kernels.GroupArgmax(weights, offsets, best);
             return best;
         }
         var ids = new int[particles.Length];
@@ -301,10 +291,10 @@ public sealed class SmcStrategy : IDecodingStrategy
         // softmax(log w / 1) is W, so the vote's mass per answer is Σ_i W_i.
         var logW = particles.Select(x => (float)x.LogWeight).ToArray();
         var winners = new int[promptCount];
-        _kernels.Vote(ids, logW, offsets, 1f, winners, new float[promptCount]);
+        Kernels.Vote(ids, logW, offsets, 1f, winners, new float[promptCount]);
         var masked = new float[particles.Length];
         for (var c = 0; c < particles.Length; c++) masked[c] = ids[c] == winners[c / n] ? weights[c] : float.NegativeInfinity;
-        _kernels.GroupArgmax(masked, offsets, best);
+        Kernels.GroupArgmax(masked, offsets, best);
         return best;
     }
 }

@@ -17,33 +17,22 @@ namespace DecodeAlign.Decoding.Strategies;
 /// one reward call for all of them (<see cref="ExtensionScorer"/>); the rollouts are forks of the baseline's rows and
 /// are dropped afterwards, so the baseline's prefix cache is never recomputed.
 /// </summary>
-public sealed class TransferQStrategy : IDecodingStrategy
+public sealed class TransferQStrategy : DecodingStrategy<TransferQOptions>
 {
-    private readonly LanguageModel _model;
-    private readonly ITokenKernels _kernels;
-    private readonly GenerationOptions _generation;
-    private readonly Potentials _potentials;
-    private readonly TransferQOptions _options;
-
     /// <summary>Creates the strategy; throws <see cref="ArgumentException"/> for invalid options, a missing reward or baseline policy, or one outside the LM's token space.</summary>
     public TransferQStrategy(LanguageModel model, ITokenKernels kernels, GenerationOptions generation, Potentials potentials, TransferQOptions options)
+        : base(model, kernels, generation, potentials, options)
     {
-        generation.Validate();
         options.Validate(model.Lm.Info.VocabSize);
         var baseline = potentials.BaselinePolicy ?? throw new ArgumentException("strategy 'tqstar' needs a baseline policy (Potentials.BaselinePolicy)");
         GuideChecks.SameTokenSpace("tqstar", "baseline policy", baseline.Info, model.Lm.Info, DecoderOutputKind.Logits);
         if (potentials.PrefixScorer is null && potentials.Reward is null)
             throw new ArgumentException("strategy 'tqstar' needs a reward: a prefix scorer (Potentials.PrefixScorer) or a reward model (Potentials.Reward)");
         if (potentials.PrefixScorer is { } scorer) GuideChecks.SameTokenSpace("tqstar", "prefix scorer", scorer.Info, model.Lm.Info, DecoderOutputKind.Scores);
-        _model = model;
-        _kernels = kernels;
-        _generation = generation;
-        _potentials = potentials;
-        _options = options;
     }
 
     /// <inheritdoc />
-    public string Name => "tqstar";
+    public override string Name => "tqstar";
 
     /// <summary>Receives (prompt index, text) as each response's text becomes final, for streaming to a console.</summary>
     public Action<int, string>? OnText { get; init; }
@@ -79,14 +68,14 @@ public sealed class TransferQStrategy : IDecodingStrategy
     /// (i·k + c)·m + j, so a prompt's response does not depend on the batch it runs in. A result's reward is Q̂ of its
     /// last kept token (EOS excluded): r of the whole response when that token ended it at its budget, else an estimate.
     /// </summary>
-    public IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<DecodeResult> Decode(IReadOnlyList<int[]> prompts, CancellationToken cancellationToken = default)
     {
         var wall = Stopwatch.StartNew();
-        var (k, m, alpha, length) = (_options.TopK, _options.Rollouts, _options.Alpha, _options.RolloutLength);
-        using var lm = _model.Lm.CreateSession();
-        using var baseline = _potentials.BaselinePolicy!.CreateSession();
-        using var reward = new ExtensionScorer(_model, _potentials.PrefixScorer, _potentials.Reward);
-        using var baselineReward = _potentials.BaselineReward is { } br ? new ExtensionScorer(_model, br as Models.Rewards.IPrefixScorer, br) : null;
+        var (k, m, alpha, length) = (Options.TopK, Options.Rollouts, Options.Alpha, Options.RolloutLength);
+        using var lm = Model.Lm.CreateSession();
+        using var baseline = Potentials.BaselinePolicy!.CreateSession();
+        using var reward = new ExtensionScorer(Model, Potentials.PrefixScorer, Potentials.Reward);
+        using var baselineReward = Potentials.BaselineReward is { } br ? new ExtensionScorer(Model, br as Models.Rewards.IPrefixScorer, br) : null;
         var guides = new[] { baseline, reward.Session, baselineReward?.Session }.OfType<IDecoderSession>().ToArray();
         foreach (var p in prompts)
         {
@@ -95,11 +84,11 @@ public sealed class TransferQStrategy : IDecodingStrategy
         }
         var context = guides.Aggregate(lm.Info.ContextLength, (c, g) => Math.Min(c, g.Info.ContextLength));
         var vocab = lm.Info.VocabSize;
-        IReadOnlySet<int> eos = _generation.IgnoreEos ? new HashSet<int>() : _model.EosTokenIds.ToHashSet();
-        var rolloutSampling = _generation.Sampling with { Temperature = _options.RolloutTemperature, Seed = _generation.Sampling.Seed ^ 0x5851F42D4C957F2DUL };
+        IReadOnlySet<int> eos = Generation.IgnoreEos ? new HashSet<int>() : Model.EosTokenIds.ToHashSet();
+        var rolloutSampling = Generation.Sampling with { Temperature = Options.RolloutTemperature, Seed = Generation.Sampling.Seed ^ 0x5851F42D4C957F2DUL };
         long rolloutTokens = 0;
         var keys = Enumerable.Range(0, prompts.Count).Select(i => new SampleKey(i, 0)).ToArray();
-        var generator = new RolloutEngine(_model, _kernels, _generation) { OnText = OnText };
+        var generator = new RolloutEngine(Model, Kernels, Generation) { OnText = OnText };
         var generated = generator.Generate(lm, guides, keys, Choose, out var lastQ, cancellationToken);
         wall.Stop();
         var compute = ComputeMeter.Trace(lm, guides, generated.Sum(g => g.Tokens.Count) + rolloutTokens, wall.Elapsed, generator.PrefillTime);
@@ -116,10 +105,10 @@ public sealed class TransferQStrategy : IDecodingStrategy
         {
             var n = logits.Rows;
             var logProbs = new float[n * vocab];
-            _kernels.LogSoftmax(logits.Values.Span, vocab, logProbs);
+            Kernels.LogSoftmax(logits.Values.Span, vocab, logProbs);
             var ids = new int[n * k];
             var lps = new float[n * k];
-            _kernels.TopK(logProbs, vocab, k, ids, lps);
+            Kernels.TopK(logProbs, vocab, k, ids, lps);
 
             // Rollout (i, c, j) is baseline row n + (i·k + c)·m + j: a fork of row i extended by candidate c.
             var total = n * k * m;
@@ -137,7 +126,7 @@ public sealed class TransferQStrategy : IDecodingStrategy
                 runs[x] = ended[x] ? [] : [ids[c]];
                 var responseLength = stepKeys[i].Step; // keys advance by one per generated token
                 var promptLength = lm.GetTokens(i).Length - responseLength;
-                var left = Math.Min(length, Math.Min(_generation.MaxNewTokens, context - promptLength) - responseLength - 1);
+                var left = Math.Min(length, Math.Min(Generation.MaxNewTokens, context - promptLength) - responseLength - 1);
                 if (ended[x] || left <= 0 || float.IsNegativeInfinity(lps[c])) continue;
                 rows.Add(n + x);
                 budgets.Add(left);
@@ -146,7 +135,7 @@ public sealed class TransferQStrategy : IDecodingStrategy
             baseline.Select([.. Enumerable.Range(0, n), .. parents]);
             for (var x = 0; x < total; x++)
                 if (runs[x].Length > 0) baseline.Append(n + x, runs[x]);
-            var rollouts = RowExtender.Extend(baseline, _kernels, [.. rows], [.. budgets], rolloutSampling, [.. rolloutKeys], eos, ct);
+            var rollouts = RowExtender.Extend(baseline, Kernels, [.. rows], [.. budgets], rolloutSampling, [.. rolloutKeys], eos, ct);
             baseline.Select([.. Enumerable.Range(0, n)]);
             for (var r = 0; r < rows.Count; r++)
             {
@@ -166,11 +155,11 @@ public sealed class TransferQStrategy : IDecodingStrategy
             var fused = new float[n * k];
             for (var c = 0; c < n * k; c++)
             {
-                q[c] = (float)EstimateQ(r1.AsSpan(c * m, m), r0.Length == 0 ? [] : r0.AsSpan(c * m, m), _options.Beta);
+                q[c] = (float)EstimateQ(r1.AsSpan(c * m, m), r0.Length == 0 ? [] : r0.AsSpan(c * m, m), Options.Beta);
                 fused[c] = float.IsNegativeInfinity(lps[c]) ? float.NegativeInfinity : lps[c] + alpha * q[c];
             }
             var chosen = new int[n];
-            _kernels.SelectCandidates(fused, k, _options.Temperature, _generation.Sampling.Seed, stepKeys, chosen);
+            Kernels.SelectCandidates(fused, k, Options.Temperature, Generation.Sampling.Seed, stepKeys, chosen);
             for (var i = 0; i < n; i++)
             {
                 tokens[i] = ids[i * k + chosen[i]];
