@@ -95,16 +95,58 @@ public sealed class RolloutEngine(LanguageModel model, ITokenKernels kernels, Ge
             if (start < tokens.Length && !responses[r].Replay(tokens[start..]))
                 throw new ArgumentException($"Row {sessionRows[r]} continues past the end of its response prefix.", nameof(responseStarts));
         }
-        var results = responses.Select(t => t.Result).ToArray();
-        var baseKeys = keys.ToArray();
-        int hits = 0, guessed = 0;
-
         var live = Enumerable.Range(0, count).Where(r => !responses[r].Done).ToList(); // live[i] = result index of unfinished row i (session row i when rows are dropped)
-        if (!keepRows && live.Count < count) SelectAll(live.ToArray());
+        if (!keepRows && live.Count < count)
+        {
+            var kept = live.ToArray();
+            lm.Select(kept);
+            foreach (var g in guides) g.Select(kept);
+        }
+        Loop(lm, guides, keys.ToArray(), responses, live, choose, scores, keepRows ? sessionRows : null, int.MaxValue, context, ct, null);
+        return responses.Select(t => t.Result).ToArray();
+    }
+
+    /// <summary>
+    /// Continues <paramref name="responses"/> (all unfinished; session row i of <paramref name="lm"/> and of every guide
+    /// holds response i) for at most <paramref name="maxSteps"/> tokens each, drawing with <paramref name="keys"/>[i]
+    /// whose step advances with the response's length. Finished rows are dropped from every session; returns the indices
+    /// of the responses still running, in session-row order. How SMC advances its particles block by block and blockwise
+    /// decoding its continuations. Cancellation finishes the running responses as cancelled (they stay in the sessions
+    /// and are returned, done).
+    /// </summary>
+    /// <param name="lm">The LM session; row i holds response i.</param>
+    /// <param name="guides">Sessions kept in lockstep with the LM (same rows).</param>
+    /// <param name="keys">Row ids (and base steps) of the responses' draws.</param>
+    /// <param name="responses">The running responses.</param>
+    /// <param name="maxSteps">Tokens to add at most (a block).</param>
+    /// <param name="ct">Stops within one step.</param>
+    /// <param name="finished">Called with each response's index as it finishes, in the order they finish.</param>
+    public int[] Advance(IDecoderSession lm, IReadOnlyList<IDecoderSession> guides, ReadOnlySpan<SampleKey> keys, IReadOnlyList<ResponseTracker> responses,
+        int maxSteps, CancellationToken ct, Action<int>? finished = null)
+    {
+        if (keys.Length != responses.Count || lm.RowCount != responses.Count)
+            throw new ArgumentException($"Expected one session row and one key per response ({responses.Count}); got {lm.RowCount} rows and {keys.Length} keys.");
+        if (responses.Any(r => r.Done)) throw new ArgumentException("Every response to advance must still be running.", nameof(responses));
+        var context = guides.Aggregate(lm.Info.ContextLength, (c, g) => Math.Min(c, g.Info.ContextLength));
+        var live = Enumerable.Range(0, responses.Count).ToList();
+        Loop(lm, guides, keys.ToArray(), [.. responses], live, null, null, null, maxSteps, context, ct, finished);
+        return [.. live];
+    }
+
+    /// <summary>
+    /// The step loop: <paramref name="live"/>[i] is the response of session row i (or of row <paramref name="sessionRows"/>[live[i]]
+    /// when finished rows are kept); it is updated in place and ends holding the responses still running.
+    /// </summary>
+    private void Loop(IDecoderSession lm, IReadOnlyList<IDecoderSession> guides, SampleKey[] baseKeys, ResponseTracker[] responses, List<int> live,
+        TokenChooser? choose, float?[]? scores, int[]? sessionRows, int maxSteps, int context, CancellationToken ct, Action<int>? onFinished)
+    {
+        var keepRows = sessionRows is not null;
+        var results = responses.Select(t => t.Result).ToArray();
+        int hits = 0, guessed = 0;
         var eos = options.IgnoreEos ? [] : model.EosTokenIds.ToHashSet();
         var vocab = model.Lm.Info.VocabSize;
         var sampler = new TokenSampler(kernels, vocab, options.Sampling);
-        while (live.Count > 0)
+        for (var stepCount = 0; live.Count > 0 && stepCount < maxSteps; stepCount++)
         {
             var sampleKeys = new SampleKey[live.Count];
             for (var i = 0; i < live.Count; i++)
@@ -177,17 +219,22 @@ public sealed class RolloutEngine(LanguageModel model, ITokenKernels kernels, Ge
                     if (guesses[i] == token) hits++;
                     else if (!done) lm.Rewind(i, lm.GetTokens(i).Length - 1, current.AsSpan(i * width, width));
                 }
-                if (done) continue;
-                if (guesses is null || guesses[i] != token) lm.Append(keepRows ? sessionRows[r] : i, [token]);
+                if (done)
+                {
+                    onFinished?.Invoke(r);
+                    continue;
+                }
+                if (guesses is null || guesses[i] != token) lm.Append(keepRows ? sessionRows![r] : i, [token]);
                 foreach (var g in guides) g.Append(i, [token]);
                 keep.Add(i);
             }
+            var before = live.ToArray();
             if (keepRows)
-                live = keep.Select(i => live[i]).ToList();
+                Replace(keep.Select(i => before[i]));
             else if (keep.Count < live.Count)
             {
                 SelectAll(keep.ToArray());
-                live = keep.Select(i => live[i]).ToList();
+                Replace(keep.Select(i => before[i]));
             }
             if (AfterStep is not null && live.Count > 0 && AfterStep(results[live[0]].Tokens.Count, live) is { } kept)
             {
@@ -195,11 +242,18 @@ public sealed class RolloutEngine(LanguageModel model, ITokenKernels kernels, Ge
                 for (var i = 0; i < live.Count; i++)
                     if (!keptSet.Contains(i)) responses[live[i]].Prune();
                 SelectAll(kept);
-                live = kept.Select(i => live[i]).ToList();
+                var pruned = live.ToArray();
+                Replace(kept.Select(i => pruned[i]));
             }
         }
         Speculation = (hits, guessed);
-        return results;
+
+        void Replace(IEnumerable<int> next)
+        {
+            var copy = next.ToList();
+            live.Clear();
+            live.AddRange(copy);
+        }
 
         void SelectAll(int[] kept)
         {
@@ -210,7 +264,7 @@ public sealed class RolloutEngine(LanguageModel model, ITokenKernels kernels, Ge
         ReadOnlySpan<float> GatherLive(RowOutputs all)
         {
             var gathered = new float[live.Count * vocab];
-            for (var i = 0; i < live.Count; i++) all.Row(sessionRows[live[i]]).CopyTo(gathered.AsSpan(i * vocab, vocab));
+            for (var i = 0; i < live.Count; i++) all.Row(sessionRows![live[i]]).CopyTo(gathered.AsSpan(i * vocab, vocab));
             return gathered;
         }
     }

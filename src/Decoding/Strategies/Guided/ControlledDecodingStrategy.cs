@@ -53,7 +53,7 @@ public sealed class ControlledDecodingStrategy : DecodingStrategy<ControlledDeco
         var live = Enumerable.Range(0, rows.Length).ToList(); // live[i] = prompt index of session row i
         var prefill = TimeSpan.Zero;
         long generatedTokens = 0;
-        var buffer = Array.Empty<float>();
+        var engine = new RolloutEngine(Model, Kernels, Generation);
         while (live.Count > 0)
         {
             Block block;
@@ -61,9 +61,9 @@ public sealed class ControlledDecodingStrategy : DecodingStrategy<ControlledDeco
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var first = lm.Telemetry.ModelCalls;
-                var logits = lm.Forward(cancellationToken);
+                lm.Forward(cancellationToken);
                 if (first == 0 && lm.Telemetry.ModelCalls > 0) prefill = lm.Telemetry.LastStep.WallTime;
-                block = RunBlock(lm, scorer, rows, live, logits, ref buffer, cancellationToken);
+                block = RunBlock(engine, lm, scorer, rows, live, cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -80,63 +80,27 @@ public sealed class ControlledDecodingStrategy : DecodingStrategy<ControlledDeco
     }
 
     /// <summary>
-    /// Samples K continuations of up to M tokens for every live row, starting from the rows' next-token
-    /// <paramref name="logits"/>, and scores each at its end. On return the LM session holds the continuations that
+    /// Samples K continuations of up to M tokens for every live row with the rollout engine (the rows' next-token
+    /// logits already computed), and scores each at its end. On return the LM session holds the continuations that
     /// are still open (in <see cref="Block.Open"/> order) and the scorer session all n·K continuations.
-    /// <paramref name="buffer"/> is reused across blocks for the forked first-step logits.
     /// </summary>
-    private Block RunBlock(IDecoderSession lm, IDecoderSession scorer, RowState[] rows, List<int> live, RowOutputs logits, ref float[] buffer, CancellationToken ct)
+    private Block RunBlock(RolloutEngine engine, IDecoderSession lm, IDecoderSession scorer, RowState[] rows, List<int> live, CancellationToken ct)
     {
-        int n = live.Count, K = Options.Candidates, vocab = Model.Lm.Info.VocabSize;
-        var eos = Generation.IgnoreEos ? [] : Model.EosTokenIds.ToHashSet();
-        var tokens = new List<int>[n * K];
-        var done = new FinishReason?[n * K];
-        var trackers = new ResponseTracker[n * K];
-        for (var c = 0; c < n * K; c++)
-        {
-            tokens[c] = [];
-            trackers[c] = rows[live[c / K]].Tracker.Fork();
-        }
-        var sampler = new TokenSampler(Kernels, vocab, Generation.Sampling);
-
-        // The block's first token of every continuation comes from the row's own logits: fork after the call,
-        // so the K continuations share the row's cache instead of each recomputing it.
-        var forks = new int[n * K];
-        for (var c = 0; c < forks.Length; c++) forks[c] = c / K;
+        int n = live.Count, K = Options.Candidates;
+        // Continuation c = i·K + j forks row i's stop-rule state; its first token comes from the row's own logits (the
+        // fork copies them with the cache, so the K continuations share it instead of each recomputing it).
+        var trackers = Enumerable.Range(0, n * K).Select(c => rows[live[c / K]].Tracker.Fork()).ToArray();
+        var starts = trackers.Select(t => t.Result.Tokens.Count).ToArray();
+        var forks = Enumerable.Range(0, n * K).Select(c => c / K).ToArray();
         if (scorer.Telemetry.ModelCalls == 0) scorer.Forward(ct); // runs the prompts once, before forking
-        if (buffer.Length < n * K * vocab) buffer = new float[n * K * vocab];
-        var firstLogits = buffer.AsSpan(0, n * K * vocab);
-        for (var c = 0; c < forks.Length; c++) logits.Row(forks[c]).CopyTo(firstLogits.Slice(c * vocab, vocab));
         lm.Select(forks);
         scorer.Select(forks);
+        var keys = Enumerable.Range(0, n * K).Select(c => new SampleKey((long)live[c / K] * K + c % K, 0)).ToArray();
+        var open = engine.Advance(lm, [], keys, trackers, Options.BlockSize, ct).ToList(); // open[i] = continuation of LM session row i
+        ct.ThrowIfCancellationRequested();
 
-        var open = Enumerable.Range(0, n * K).ToList(); // open[i] = continuation of LM session row i
-        var next = Draw(firstLogits, open);
-        for (var m = 0; ; m++)
-        {
-            var still = new List<int>(open.Count);
-            for (var i = 0; i < open.Count; i++)
-            {
-                var c = open[i];
-                var token = next[i];
-                if (!eos.Contains(token)) tokens[c].Add(token);
-                if (trackers[c].Add(token, eos))
-                {
-                    done[c] = trackers[c].Result.Finish;
-                    continue;
-                }
-                lm.Append(i, [token]);
-                still.Add(i);
-            }
-            if (still.Count < open.Count)
-            {
-                lm.Select(still.ToArray());
-                open = still.Select(i => open[i]).ToList();
-            }
-            if (m + 1 >= Options.BlockSize || open.Count == 0) break;
-            next = Draw(lm.Forward(ct).Values.Span, open);
-        }
-
+        var tokens = trackers.Select((t, c) => t.Result.Tokens.GetRange(starts[c], t.Result.Tokens.Count - starts[c])).ToArray();
+        var done = trackers.Select(t => t.Done ? t.Result.Finish : (FinishReason?)null).ToArray();
         for (var c = 0; c < n * K; c++)
             if (tokens[c].Count > 0) scorer.Append(c, tokens[c].ToArray());
         var scores = scorer.Forward(ct).Values.ToArray(); // width 1: one reward per continuation
@@ -144,19 +108,6 @@ public sealed class ControlledDecodingStrategy : DecodingStrategy<ControlledDeco
         var winners = new int[n];
         Kernels.GroupArgmax(scores, offsets, winners);
         return new Block(tokens, done, scores, winners, open);
-
-        int[] Draw(ReadOnlySpan<float> rowLogits, List<int> continuations)
-        {
-            var keys = new SampleKey[continuations.Count];
-            for (var i = 0; i < keys.Length; i++)
-            {
-                var c = continuations[i];
-                keys[i] = new SampleKey((long)live[c / K] * K + c % K, rows[live[c / K]].Response.Count + tokens[c].Count);
-            }
-            var drawn = new int[keys.Length];
-            sampler.Draw(rowLogits, keys, drawn, i => [.. rows[live[continuations[i] / K]].Response, .. tokens[continuations[i]]]);
-            return drawn;
-        }
     }
 
     /// <summary>Appends each row's best continuation, records the block in the trace, and keeps the rows that go on in both sessions.</summary>

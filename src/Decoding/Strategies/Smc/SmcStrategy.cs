@@ -55,8 +55,7 @@ public sealed class SmcStrategy : DecodingStrategy<SmcOptions>
         var total = prompts.Count * n;
         var beta = (double)Options.Beta;
         var info = Model.Lm.Info;
-        var vocab = info.VocabSize;
-        var sampler = new TokenSampler(Kernels, vocab, Generation.Sampling);
+        var engine = new RolloutEngine(Model, Kernels, Generation);
         var eos = Generation.IgnoreEos ? [] : Model.EosTokenIds.ToHashSet();
         var tally = new RewardTally(Potentials.Reward!, Model);
 
@@ -91,51 +90,17 @@ public sealed class SmcStrategy : DecodingStrategy<SmcOptions>
             cancelled = true;
         }
 
-        var step = 0;
         for (var iteration = 0; live.Count > 0 && !cancelled; iteration++)
         {
             var finished = new List<int>();
-            for (var b = 0; b < Options.BlockSize && live.Count > 0; b++, step++)
-            {
-                RowOutputs logits;
-                try
-                {
-                    ct.ThrowIfCancellationRequested();
-                    logits = lm.Forward(ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    cancelled = true;
-                    break;
-                }
-                var keys = live.Select(c => new SampleKey(c, step)).ToArray();
-                var next = new int[live.Count];
-                var rowsLive = live;
-                sampler.Draw(logits.Values.Span, keys, next, i => particles[rowsLive[i]].Tokens);
-                var keep = new List<int>(live.Count);
-                for (var i = 0; i < live.Count; i++)
-                {
-                    var c = live[i];
-                    var particle = particles[c];
-                    var token = next[i];
-                    if (!eos.Contains(token)) generatedTokens++;
-                    if (particle.Tracker.Add(token, eos))
-                    {
-                        finished.Add(c);
-                        continue;
-                    }
-                    lm.Append(i, [token]);
-                    scorer?.Append(i, [token]);
-                    keep.Add(i);
-                }
-                if (keep.Count < live.Count)
-                {
-                    var rows = keep.ToArray();
-                    lm.Select(rows);
-                    scorer?.Select(rows);
-                    live = keep.Select(i => live[i]).ToList();
-                }
-            }
+            var before = live.Select(c => particles[c].Tokens.Count).ToArray();
+            var block = live.ToArray();
+            // Particles advance together, so a particle's length is the global step its keys need.
+            var running = engine.Advance(lm, scorer is null ? [] : [scorer], block.Select(c => new SampleKey(c, 0)).ToArray(),
+                block.Select(c => particles[c].Tracker).ToArray(), Options.BlockSize, ct, i => finished.Add(block[i]));
+            for (var i = 0; i < block.Length; i++) generatedTokens += particles[block[i]].Tokens.Count - before[i];
+            live = running.Select(i => block[i]).ToList();
+            cancelled = live.Any(c => particles[c].Finish == FinishReason.Cancelled);
             if (cancelled) break;
 
             try
