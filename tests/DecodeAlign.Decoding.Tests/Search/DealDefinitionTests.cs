@@ -160,4 +160,18 @@ public sealed class DealDefinitionTests
         int Covered(IReadOnlyList<DecodeResult> rs) => rs.Count(r => r.Text.Replace(" ", "").Contains("bc"));
         Assert.True(Covered(guided) > Covered(plain) + 1, $"keyword coverage {Covered(guided)} with the reward vs {Covered(plain)} without");
     }
+
+    [Fact]
+    public void A_prompt_decodes_the_same_alone_or_in_a_batch_and_cancellation_returns_partial_results()
+    {
+        using var lm = CreateLm();
+        using var kernels = KernelBackends.Create(KernelBackendKind.Cpu);
+        var strategy = Create(lm, kernels, 3, 2, 2, 1.5f);
+        var batch = strategy.Decode(Prompts);
+        for (var i = 0; i < Prompts.Length; i++) Assert.Equal(batch[i].Tokens, strategy.Decode([Prompts[i]])[0].Tokens);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var partial = strategy.Decode(Prompts, cancelled.Token);
+        Assert.All(partial, r => Assert.Equal(FinishReason.Cancelled, r.Finish));
+    }
 }

@@ -177,4 +177,22 @@ public sealed class TransferQDefinitionTests(ITestOutputHelper output)
         var other = new ToyScorer(ToyInfo.Create(DecoderOutputKind.Scores, Vocab, 64, Eos, "toy-r-bl"), BaselineReward);
         Assert.NotEqual(direct, Run(other));
     }
+
+    [Fact]
+    public void A_prompt_decodes_the_same_alone_or_first_in_a_batch_and_cancellation_returns_partial_results()
+    {
+        using var lm = CreateLm(context: 64);
+        using var kernels = KernelBackends.Create(KernelBackendKind.Cpu);
+        var strategy = Create(lm, kernels, 3, 1.5f, rollouts: 2, rolloutTemperature: 1);
+        // Prompt i draws with row id i (as in every strategy): a prompt first in a batch decodes as it does alone.
+        var prompts = GuidedToy.States;
+        for (var i = 0; i < prompts.Length; i++)
+        {
+            int[][] batch = [prompts[i], .. prompts.Where((_, j) => j != i), prompts[i]];
+            Assert.Equal(strategy.Decode([prompts[i]])[0].Tokens, strategy.Decode(batch)[0].Tokens);
+        }
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.All(strategy.Decode(prompts, cancelled.Token), r => Assert.Equal(FinishReason.Cancelled, r.Finish));
+    }
 }
