@@ -1,3 +1,5 @@
+using DecodeAlign.Chat;
+
 namespace DecodeAlign.Cli.Tests;
 
 /// <summary>The --reward SPEC grammar, parsed in-process: terms, weights, regexes with commas, folders, and one clear error per mistake.</summary>
@@ -54,7 +56,7 @@ public sealed class RewardSpecTests
     [InlineData(" ", "the SPEC is empty")]
     public void Mistakes_are_one_error_naming_the_term(string spec, string message)
     {
-        var e = Assert.Throws<CliUsageException>(() => Parse(spec));
+        var e = Assert.Throws<RewardSpecException>(() => Parse(spec));
         Assert.StartsWith("--reward: ", e.Message);
         Assert.Contains(message, e.Message);
         Assert.DoesNotContain("\n", e.Message);
@@ -63,7 +65,7 @@ public sealed class RewardSpecTests
     [Fact]
     public void A_missing_built_in_model_folder_is_named() =>
         Assert.Contains("the built-in reward model folder /nowhere/verifier does not exist",
-            Assert.Throws<CliUsageException>(() => RewardSpec.Parse("calc,verifier=2", name => "/nowhere/" + name)).Message);
+            Assert.Throws<RewardSpecException>(() => RewardSpec.Parse("calc,verifier=2", name => "/nowhere/" + name)).Message);
 
     [Fact]
     public void Within_problem_ranking_counts_pairs_and_ties_half()

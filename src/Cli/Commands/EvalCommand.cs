@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DecodeAlign.Chat;
 using DecodeAlign.Decoding;
 using DecodeAlign.Kernels;
 using DecodeAlign.Models.Rewards;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DecodeAlign.Chat;
 using DecodeAlign.Decoding;
 using DecodeAlign.Models.Rewards;
 using DecodeAlign.Kernels;

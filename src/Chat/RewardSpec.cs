@@ -1,7 +1,11 @@
 using System.Globalization;
+using DecodeAlign.Decoding;
 using DecodeAlign.Decoding.Rewards;
+using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
+using DecodeAlign.Models.Rewards;
 
-namespace DecodeAlign.Cli;
+namespace DecodeAlign.Chat;
 
 /// <summary>
 /// The <c>--reward SPEC</c> of generate and eval: comma-separated <c>name[=weight]</c> terms whose weighted sum is the
@@ -10,7 +14,7 @@ namespace DecodeAlign.Cli;
 /// </summary>
 /// <param name="Text">The SPEC as given.</param>
 /// <param name="Terms">Its terms, in order.</param>
-internal sealed record RewardSpec(string Text, IReadOnlyList<RewardSpec.Term> Terms)
+public sealed record RewardSpec(string Text, IReadOnlyList<RewardSpec.Term> Terms)
 {
     /// <summary>What a term names.</summary>
     public enum Kind
@@ -53,7 +57,7 @@ internal sealed record RewardSpec(string Text, IReadOnlyList<RewardSpec.Term> Te
 
     /// <summary>
     /// Parses <paramref name="spec"/>; <paramref name="builtinFolder"/> maps a built-in model name to its folder.
-    /// Throws <see cref="CliUsageException"/> naming the term for an unknown name, a bad weight or length, an invalid
+    /// Throws <see cref="RewardSpecException"/> naming the term for an unknown name, a bad weight or length, an invalid
     /// keyword or regex, or a model folder that does not exist.
     /// </summary>
     public static RewardSpec Parse(string spec, Func<string, string> builtinFolder)
@@ -63,6 +67,49 @@ internal sealed record RewardSpec(string Text, IReadOnlyList<RewardSpec.Term> Te
         if (!IsBuiltinName(spec) && Directory.Exists(spec)) return new RewardSpec(spec, [new Term(spec, Kind.Model, Path.GetFullPath(spec), 1f)]);
         var terms = Split(spec).Select(t => ParseTerm(t, spec, builtinFolder)).ToArray();
         return new RewardSpec(spec, terms);
+    }
+
+    /// <summary>
+    /// Loads the reward the SPEC names for <paramref name="lm"/>: one model at weight 1 as it is, anything else as a
+    /// <see cref="CompositeReward"/>; model folders must score the LM's tokens.
+    /// </summary>
+    public LoadedReward Load(LanguageModel lm, OnnxModelOptions? onnx = null)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            var terms = Terms.Select(t => new WeightedReward(LoadTerm(t, lm, onnx ?? OnnxModelOptions.Default, owned), t.Weight)).ToArray();
+            if (IsSingleModel) return new LoadedReward(this, terms[0].Reward, (IPrefixScorer)terms[0].Reward, owned);
+            var composite = new CompositeReward(terms, lm);
+            owned.Add(composite);
+            return new LoadedReward(this, composite, composite, owned);
+        }
+        catch
+        {
+            foreach (var d in owned) d.Dispose();
+            throw;
+        }
+    }
+
+    private static IRewardModel LoadTerm(Term term, LanguageModel lm, OnnxModelOptions onnx, List<IDisposable> owned)
+    {
+        switch (term.Kind)
+        {
+            case Kind.Model:
+                var model = ModelLoader.LoadPrefixScorer(term.Argument, new RewardModelOptions { Onnx = onnx });
+                owned.Add(model);
+                if (model.Info.VocabSize != lm.Lm.Info.VocabSize)
+                    throw new VocabularyMismatchException(model.Info.Source, model.Info.VocabSize, lm.Lm.Info.Source, lm.Lm.Info.VocabSize);
+                return (IRewardModel)model;
+            case Kind.Calc:
+                return new CalcReward();
+            case Kind.Json:
+                return new JsonReward();
+            case Kind.Length:
+                return new LengthReward(int.Parse(term.Argument, CultureInfo.InvariantCulture), lm.Tokenizer);
+            default:
+                return KeywordReward.Parse(term.Argument);
+        }
     }
 
     /// <summary>Splits at commas, except inside a <c>keyword:/REGEX/</c> (where '/' is written '\/').</summary>
@@ -154,5 +201,8 @@ internal sealed record RewardSpec(string Text, IReadOnlyList<RewardSpec.Term> Te
     /// <summary>Exception messages end with "(Parameter 'x')"; the error line keeps what the user can act on.</summary>
     private static string FirstSentence(string message) => message.Split(" (Parameter", 2)[0].TrimEnd('.');
 
-    private static CliUsageException Error(string message) => new($"--reward: {message}");
+    private static RewardSpecException Error(string message) => new($"--reward: {message}");
 }
+
+/// <summary>A reward SPEC that cannot be parsed or names something that does not exist; the message names the term.</summary>
+public sealed class RewardSpecException(string message) : ArgumentException(message);
