@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(StrategiesCommand.Create());
+        root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(ImportLlama2cCommand.Create());
         root.Subcommands.Add(TaskDumpCommand.Create());
         return root;

@@ -93,61 +93,24 @@ internal static class EvalCommand
         BaselinePolicy = m.Baseline,
     };
 
-    /// <summary>
-    /// Each batch of problems draws with seed (seed + first problem index), so a run is reproducible for a given
-    /// --batch and different batches never share random streams.
-    /// </summary>
-    private static ulong BatchSeed(ulong seed, int first) => seed + (ulong)first * 0x9E3779B97F4A7C15UL;
-
     private static JsonObject Evaluate(IEvalTask task, Split split, int count, int batchSize, StrategySettings settings, AlignmentModels models,
         ITokenKernels kernels, Potentials potentials, CancellationToken ct)
     {
-        var wall = Stopwatch.StartNew();
-        var problems = task.Problems(split, count).ToArray();
-        var correct = 0;
-        long lmTokens = 0, lmCalls = 0, rmTokens = 0, rmCalls = 0, generated = 0;
-        var rewards = new List<double>();
-        var unscored = new List<RewardQuery>();
-        string? strategyName = null;
-        for (var start = 0; start < problems.Length; start += batchSize)
-        {
-            ct.ThrowIfCancellationRequested();
-            var chunk = problems.Skip(start).Take(batchSize).ToArray();
-            var strategy = settings.WithSeed(BatchSeed(settings.Generation.Sampling.Seed, start)).Create(models, kernels, potentials);
-            strategyName = strategy.Name;
-            var prompts = chunk.Select(p => models.Lm.EncodePrompt(task.Prompt(p))).ToArray();
-            var results = strategy.Decode(prompts, ct);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                if (task.IsCorrect(chunk[i], results[i].Text)) correct++;
-                if (results[i].Reward is double r) rewards.Add(r);
-                else unscored.Add(new RewardQuery(task.Prompt(chunk[i]), results[i].Text));
-            }
-            // Results of one batch share its compute trace.
-            var c = results[0].Trace.Compute;
-            lmTokens += c.LmTokens;
-            lmCalls += c.LmCalls;
-            rmTokens += c.RewardTokens;
-            rmCalls += c.RewardCalls;
-            generated += c.GeneratedTokens;
-        }
-        wall.Stop();
-        // Responses the strategy did not score are scored afterwards for the report only (not counted as its compute).
-        if (models.Reward is not null && unscored.Count > 0) rewards.AddRange(models.Reward.Score(unscored, ct).Select(x => (double)x));
+        var t = Evaluation.Run(task, split, count, batchSize, settings, models, kernels, potentials, ct);
         return new JsonObject
         {
-            ["strategy"] = strategyName,
+            ["strategy"] = t.Strategy,
             ["n"] = settings.N,
-            ["problems"] = problems.Length,
-            ["correct"] = correct,
-            ["accuracy"] = (double)correct / problems.Length,
-            ["mean_reward"] = rewards.Count == problems.Length ? rewards.Average() : null,
-            ["lm_tokens"] = lmTokens,
-            ["lm_calls"] = lmCalls,
-            ["rm_tokens"] = rmTokens,
-            ["rm_calls"] = rmCalls,
-            ["generated_tokens"] = generated,
-            ["wall_seconds"] = wall.Elapsed.TotalSeconds,
+            ["problems"] = t.Problems,
+            ["correct"] = t.Correct,
+            ["accuracy"] = t.Accuracy,
+            ["mean_reward"] = t.MeanReward,
+            ["lm_tokens"] = t.LmTokens,
+            ["lm_calls"] = t.LmCalls,
+            ["rm_tokens"] = t.RmTokens,
+            ["rm_calls"] = t.RmCalls,
+            ["generated_tokens"] = t.GeneratedTokens,
+            ["wall_seconds"] = t.WallSeconds,
         };
     }
 
@@ -166,7 +129,7 @@ internal static class EvalCommand
         for (var start = 0; start < problems.Length; start += batchSize)
         {
             var chunk = problems.Skip(start).Take(batchSize).ToArray();
-            var s = settings.WithSeed(BatchSeed(settings.Generation.Sampling.Seed, start));
+            var s = settings.WithSeed(Evaluation.BatchSeed(settings.Generation.Sampling.Seed, start));
             // Each problem's prompt is repeated: row i draws with its own key, so the repeats are independent samples.
             var prompts = chunk.SelectMany(p => Enumerable.Repeat(models.Lm.EncodePrompt(task.Prompt(p)), perProblem)).ToArray();
             var results = s.Create(models, kernels, Decoding.Potentials.None).Decode(prompts, ct);

@@ -65,7 +65,7 @@ public static class StrategyCatalog
         new()
         {
             Name = "qalign", Summary = "QAlign (Faria & Smith 2025): MCMC over responses targeting p(y)·exp(r/β).", Requires = [Reward], Uses = [AnswerExtractor],
-            Budget = "MCMC steps",
+            Budget = "MCMC steps", BudgetOption = "n",
             Options =
             [
                 N("MCMC steps"), TopKFilter, new("beta", Kind.Float, "1", "β, the reward temperature"),
@@ -80,7 +80,7 @@ public static class StrategyCatalog
         new()
         {
             Name = "smc", Summary = "Sequential Monte Carlo (Zhao et al. 2024): particles resampled by twisted reward weights.", Requires = [Reward], Uses = [PrefixScorer, AnswerExtractor],
-            Budget = "particles",
+            Budget = "particles", BudgetOption = "n",
             Options =
             [
                 N("particles"), TopKFilter, new("beta", Kind.Float, "1", "β, the reward temperature"),
@@ -95,7 +95,7 @@ public static class StrategyCatalog
         new()
         {
             Name = "deal", Summary = "DeAL (Huang et al. 2024): beam search on log P + λ·h(lookahead) with any composed reward h.",
-            Requires = [PrefixScorer], Samples = false, Budget = "beams × top-k candidates per step",
+            Requires = [PrefixScorer], Samples = false, Budget = "beams (× top-k candidates per step)", BudgetOption = "beams",
             Options =
             [
                 new("top-k", Kind.Int, "5", "candidates per beam and step"), new("lookahead", Kind.Int, "8", "tokens rolled out from each candidate"),
@@ -110,25 +110,26 @@ public static class StrategyCatalog
         new()
         {
             Name = "tqstar", Summary = "Transfer Q* (Chakraborty et al. 2024): top-k tokens reweighted by exp(α·Q̂), Q̂ from baseline-policy rollouts.",
-            Requires = [PrefixScorer, BaselinePolicy], Uses = [BaselineReward], Streams = true, Samples = false, Budget = "top-k × rollouts per step",
+            Requires = [PrefixScorer, BaselinePolicy], Uses = [BaselineReward], Streams = true, Samples = false, Budget = "rollouts per candidate (× top-k per step)", BudgetOption = "rollouts",
             Options =
             [
                 new("top-k", Kind.Int, "10", "candidate tokens per step"), new("alpha", Kind.Float, "1", "α, the Q weight"),
                 new("rollout-length", Kind.Int, "16", "tokens per baseline rollout"), new("rollouts", Kind.Int, "1", "rollouts m per candidate"),
                 new("beta", Kind.Float, "1", "β of indirect transfer's weights exp((r − r_BL)/β)"),
-                new("rollout-temperature", Kind.Float, "0", "temperature of the rollouts (0 = greedy)"),
+                new("rollout-temperature", Kind.Float, "0", "temperature of the rollouts (0 = greedy; with rollouts > 1 the default is 1, as identical greedy rollouts would add nothing)"),
             ],
             Factory = (r, o) => new TransferQStrategy(r.Model, r.Kernels, r.Generation, r.Potentials, new TransferQOptions
             {
                 TopK = o.Int("top-k"), Alpha = o.Float("alpha"), RolloutLength = o.Int("rollout-length"), Rollouts = o.Int("rollouts"),
-                Beta = o.Float("beta"), RolloutTemperature = o.Float("rollout-temperature"), Temperature = r.ExplicitTemperature ?? 1f,
+                Beta = o.Float("beta"), Temperature = r.ExplicitTemperature ?? 1f,
+                RolloutTemperature = o.IsGiven("rollout-temperature") || o.Int("rollouts") == 1 ? o.Float("rollout-temperature") : 1f,
             }) { OnText = r.OnText },
         },
     ];
 
     private static StrategyEntry BestOfN(string name, BestOfNSelector selector, string summary, PotentialRole[] requires, PotentialRole[] uses) => new()
     {
-        Name = name, Summary = summary, Requires = requires, Uses = uses, Budget = "candidates",
+        Name = name, Summary = summary, Requires = requires, Uses = uses, Budget = "candidates", BudgetOption = "n",
         Options =
         [
             N("candidates"), TopKFilter, new("beta", Kind.Float, "1", "β of the weighted vote's softmax(r/β)"),

@@ -24,6 +24,9 @@ public sealed record StrategyEntry
     /// <summary>How its compute budget "n" is read (candidates, chain steps, particles), or null when it has none.</summary>
     public string? Budget { get; init; }
 
+    /// <summary>The option a compute budget sets (candidates, chain steps, particles, beams, rollouts), or null when it has none (a baseline).</summary>
+    public string? BudgetOption { get; init; }
+
     /// <summary>Whether it samples from the LM with the request's temperature (greedy and the search strategies do not).</summary>
     public bool Samples { get; init; } = true;
 

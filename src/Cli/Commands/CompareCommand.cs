@@ -1,0 +1,179 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using DecodeAlign.Chat;
+using DecodeAlign.Cli.Compare;
+using DecodeAlign.Decoding;
+using DecodeAlign.Kernels;
+using DecodeAlign.Tasks;
+using Spectre.Console;
+
+namespace DecodeAlign.Cli.Commands;
+
+/// <summary>
+/// <c>decodealign compare</c>: strategies × budgets on a task, one cell at a time, each cell's accuracy (95% Wilson
+/// interval), mean reward and compute appended to results.csv as it finishes (so --resume skips finished cells after an
+/// interruption), with results.json, results.md and plots rewritten from it.
+/// </summary>
+internal static class CompareCommand
+{
+    private static readonly string[] DefaultBudgets = ["1", "2", "4", "8", "16", "32", "64"];
+
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var task = new Option<string>("--task") { Description = "Task (arith).", DefaultValueFactory = _ => "arith" };
+        var strategies = new Option<string?>("--strategies") { Description = "Comma-separated strategies (default: every strategy in the catalog)." };
+        var budgets = new Option<string?>("--budgets") { Description = "Comma-separated budgets: candidates, chain steps, particles, beams or rollouts as each strategy reads them (`decodealign strategies`); strategies without a budget run once. Default 1,2,4,8,16,32,64." };
+        var problems = new Option<int?>("--problems") { Description = "Problems from the start of the split (default 200; 10 with --quick)." };
+        var split = new Option<string>("--split") { Description = "test or validation.", DefaultValueFactory = _ => "test" };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed (every cell uses it).", DefaultValueFactory = _ => 0UL };
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature of the base LM.", DefaultValueFactory = _ => 1f };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum tokens per response.", DefaultValueFactory = _ => 96 };
+        var batch = new Option<int>("--batch") { Description = "Problems decoded together in one batch.", DefaultValueFactory = _ => 16 };
+        var model = new Option<string?>("--model") { Description = "LM folder (default: built-in models/arith/lm)." };
+        var reward = new Option<string?>("--reward") { Description = RewardSpec.OptionDescription };
+        var value = new Option<string?>("--value") { Description = "Value model folder (default: built-in with the built-in LM)." };
+        var baseline = new Option<string?>("--baseline") { Description = "Baseline policy folder for tqstar (default: built-in with the built-in LM)." };
+        var outDir = new Option<string>("--out") { Description = "Output folder for results.csv, results.json, results.md and the plots.", DefaultValueFactory = _ => Path.Combine("out", "compare") };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out: skip the cells results.csv already holds." };
+        var quick = new Option<bool>("--quick") { Description = "A small run (budgets 1,2; 10 problems unless given): what CI runs." };
+        var cmd = new Command("compare", "Compare strategies across compute budgets: accuracy with intervals, reward and compute per cell; tables and plots.")
+        {
+            task, strategies, budgets, problems, split, seed, temperature, maxNew, batch, model, reward, value, baseline, outDir, resume, quick,
+        };
+        common.AddTo(cmd);
+        cmd.SetAction((pr, ct) =>
+        {
+            // Everything the user typed is checked before any model loads.
+            var t = TaskRegistry.Get(pr.GetValue(task)!);
+            var s = Splits.Parse(pr.GetValue(split)!);
+            if (s == Split.Train) throw new CliUsageException("--split must be test or validation (the models were trained on train).");
+            var entries = (pr.GetValue(strategies) ?? string.Join(",", StrategyCatalog.All.Select(e => e.Name))).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(n => StrategyCatalog.All.FirstOrDefault(e => e.Name == n.ToLowerInvariant())
+                    ?? throw new CliUsageException($"--strategies: unknown strategy '{n}' (known: {string.Join(", ", StrategyCatalog.All.Select(e => e.Name))}).")).ToArray();
+            if (entries.Length == 0) throw new CliUsageException("--strategies: give at least one strategy.");
+            var budgetList = (pr.GetValue(budgets)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? (pr.GetValue(quick) ? ["1", "2"] : DefaultBudgets))
+                .Select(b => int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new CliUsageException($"--budgets: every budget must be a whole number > 0 (got '{b}')."))
+                .Distinct().ToArray();
+            if (budgetList.Length == 0) throw new CliUsageException("--budgets: give at least one budget.");
+            var count = pr.GetValue(problems) ?? (pr.GetValue(quick) ? 10 : 200);
+            if (count < 1) throw new CliUsageException($"--problems must be >= 1 (got {count}).");
+            var batchSize = pr.GetValue(batch);
+            if (batchSize < 1) throw new CliUsageException($"--batch must be >= 1 (got {batchSize}).");
+            var generation = new GenerationOptions
+            {
+                MaxNewTokens = pr.GetValue(maxNew),
+                Sampling = new SamplingParameters { Temperature = pr.GetValue(temperature), Seed = pr.GetValue(seed) },
+            };
+            generation.Validate();
+            var cells = entries.SelectMany(e => e.BudgetOption is null ? [(Entry: e, Budget: (int?)null)] : budgetList.Select(b => (Entry: e, Budget: (int?)b))).ToArray();
+            var rewardText = pr.GetValue(reward) ?? (pr.GetValue(model) is null ? "verifier" : null);
+            var run = new JsonObject
+            {
+                ["task"] = t.Name,
+                ["split"] = s.Name(),
+                ["problems"] = count,
+                ["reward"] = rewardText,
+                ["seed"] = generation.Sampling.Seed,
+                ["temperature"] = generation.Sampling.Temperature,
+                ["max_new_tokens"] = generation.MaxNewTokens,
+                ["batch"] = batchSize,
+                ["model"] = pr.GetValue(model) ?? "built-in",
+            };
+            var results = new CompareResults(pr.GetValue(outDir)!);
+            var done = pr.GetValue(resume) ? ResumeFrom(results, run) : Fresh(results, run);
+            var todo = cells.Where(c => done.All(d => d.Key != Key(c.Entry.Name, c.Budget))).ToArray();
+
+            using var kernels = common.CreateKernels(pr);
+            var needReward = rewardText is not null || entries.Any(e => e.Requires.Contains(PotentialRole.Reward) || e.Requires.Contains(PotentialRole.PrefixScorer));
+            using var models = AlignmentModels.Load(pr.GetValue(model), pr.GetValue(reward), pr.GetValue(value), common.ModelOptions(pr), needReward,
+                entries.Any(e => e.Requires.Contains(PotentialRole.Value)), pr.GetValue(baseline), entries.Any(e => e.Requires.Contains(PotentialRole.BaselinePolicy)));
+            Console.Error.WriteLine($"compare: {cells.Length} cells ({done.Count} already in {results.Csv}), {count} {t.Name} problems each, reward {rewardText ?? "none"}");
+            var all = new List<CompareCell>(done);
+            var wall = Stopwatch.StartNew();
+            double workDone = 0, workLeft = todo.Sum(c => Weight(c.Entry, c.Budget));
+            for (var i = 0; i < todo.Length; i++)
+            {
+                var (entry, budget) = todo[i];
+                var settings = new StrategySettings
+                {
+                    Entry = entry,
+                    Options = budget is int b ? new Dictionary<string, string> { [entry.BudgetOption!] = b.ToString(CultureInfo.InvariantCulture) } : [],
+                    Generation = generation,
+                    ExplicitTemperature = pr.GetResult(temperature) is { Implicit: false } ? generation.Sampling.Temperature : null,
+                };
+                var potentials = new Potentials
+                {
+                    Reward = models.Reward,
+                    PrefixScorer = models.PrefixScorer,
+                    Values = models.Value is null ? [] : [new WeightedValueModel(models.Value, settings.Beta)],
+                    AnswerExtractor = t.ExtractAnswer,
+                    BaselinePolicy = models.Baseline,
+                };
+                var label = Key(entry.Name, budget);
+                var remaining = workDone > 0 ? TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / workDone * workLeft) : (TimeSpan?)null;
+                var totals = Evaluation.Run(t, s, count, batchSize, settings, models, kernels, potentials, ct,
+                    n => Progress(i + 1 + done.Count, cells.Length, label, n, count, wall.Elapsed, remaining));
+                var cell = new CompareCell(entry.Name, budget, totals.Problems, totals.Correct, totals.MeanReward, totals.LmTokens, totals.LmCalls,
+                    totals.RmTokens, totals.RmCalls, totals.GeneratedTokens, totals.AcceptanceRate, totals.WallSeconds);
+                all.Add(cell);
+                results.Append(cell, Ordered(all, cells), run);
+                workDone += Weight(entry, budget);
+                workLeft -= Weight(entry, budget);
+                Console.Error.WriteLine($"{(AnsiConsole.Profile.Capabilities.Interactive && !Console.IsErrorRedirected ? "\r\u001b[K" : "")}[{i + 1 + done.Count}/{cells.Length}] {label}: accuracy {cell.Accuracy:P1}, {cell.WallSeconds:F1} s");
+            }
+            var ordered = Ordered(all, cells);
+            results.WriteViews(ordered, run);
+            var plots = ComparePlots.Write(ordered, results.Folder);
+            Console.Out.Write(File.ReadAllText(Path.Combine(results.Folder, "results.md")));
+            Console.Error.WriteLine($"wrote {results.Csv}, results.json, results.md and {plots.Count} plots (PNG and SVG) in {results.Folder} ({wall.Elapsed.TotalSeconds:F0} s)");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static string Key(string strategy, int? budget) => $"{strategy}@{budget?.ToString(CultureInfo.InvariantCulture) ?? "-"}";
+
+    /// <summary>Cells in the order the run lists them, whatever order they finished in.</summary>
+    private static List<CompareCell> Ordered(List<CompareCell> all, (StrategyEntry Entry, int? Budget)[] cells) =>
+        all.OrderBy(c => Array.FindIndex(cells, x => Key(x.Entry.Name, x.Budget) == c.Key) is var i && i < 0 ? int.MaxValue : i).ToList();
+
+    /// <summary>Relative cost of a cell for the time estimate: its budget (1 for baselines), a rough but monotone guide.</summary>
+    private static double Weight(StrategyEntry entry, int? budget) => budget ?? 1;
+
+    private static List<CompareCell> Fresh(CompareResults results, JsonObject run)
+    {
+        if (File.Exists(results.Csv))
+            throw new CliUsageException($"--out: {results.Csv} already exists; pass --resume to continue that run, or choose another --out.");
+        results.Start();
+        File.WriteAllText(Path.Combine(results.Folder, "run.json"), run.ToJsonString() + "\n");
+        return [];
+    }
+
+    private static List<CompareCell> ResumeFrom(CompareResults results, JsonObject run)
+    {
+        var runFile = Path.Combine(results.Folder, "run.json");
+        if (!File.Exists(results.Csv) || !File.Exists(runFile)) return Fresh(results, run);
+        var previous = JsonNode.Parse(File.ReadAllText(runFile))!.AsObject();
+        foreach (var (key, value) in run)
+            if (!JsonNode.DeepEquals(previous[key], value))
+                throw new CliUsageException($"--resume: {results.Folder} holds a run with {key} = {previous[key]?.ToJsonString() ?? "null"}, not {value?.ToJsonString() ?? "null"}; resume it with the same options or choose another --out.");
+        try
+        {
+            return results.Read();
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+    }
+
+    private static void Progress(int cell, int cells, string label, int problemsDone, int problems, TimeSpan elapsed, TimeSpan? remaining)
+    {
+        var line = $"[{cell}/{cells}] {label}: {problemsDone}/{problems} problems, elapsed {elapsed:hh\\:mm\\:ss}{(remaining is { } r ? $", about {r:hh\\:mm\\:ss} left" : "")}";
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsErrorRedirected) Console.Error.Write($"\r{line}\u001b[K");
+        else if (problemsDone == problems) Console.Error.WriteLine(line);
+    }
+}

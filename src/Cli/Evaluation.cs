@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using DecodeAlign.Decoding;
+using DecodeAlign.Kernels;
+using DecodeAlign.Models.Rewards;
+using DecodeAlign.Tasks;
+
+namespace DecodeAlign.Cli;
+
+/// <summary>What one strategy did on a task's problems: accuracy by the checker, the reward of its responses and the compute it spent.</summary>
+internal sealed record EvaluationTotals(string Strategy, int Problems, int Correct, double? MeanReward, long LmTokens, long LmCalls,
+    long RmTokens, long RmCalls, long GeneratedTokens, double WallSeconds, double? AcceptanceRate)
+{
+    public double Accuracy => (double)Correct / Problems;
+}
+
+/// <summary>Runs a strategy over a task's problems in batches (shared by eval and compare).</summary>
+internal static class Evaluation
+{
+    /// <summary>
+    /// Each batch of problems draws with seed (seed + first problem index), so a run is reproducible for a given
+    /// batch size and different batches never share random streams.
+    /// </summary>
+    public static ulong BatchSeed(ulong seed, int first) => seed + (ulong)first * 0x9E3779B97F4A7C15UL;
+
+    /// <summary>
+    /// Decodes the first <paramref name="count"/> problems of the split; responses the strategy did not score are scored
+    /// afterwards with the bundle's reward for the report only (not counted as the strategy's compute).
+    /// <paramref name="progress"/> receives the number of problems done after each batch.
+    /// </summary>
+    public static EvaluationTotals Run(IEvalTask task, Split split, int count, int batchSize, StrategySettings settings, AlignmentModels models,
+        ITokenKernels kernels, Potentials potentials, CancellationToken ct, Action<int>? progress = null)
+    {
+        var wall = Stopwatch.StartNew();
+        var correct = 0;
+        var done = 0;
+        long lmTokens = 0, lmCalls = 0, rmTokens = 0, rmCalls = 0, generated = 0;
+        var rewards = new List<double>();
+        var acceptance = new List<double>();
+        var unscored = new List<RewardQuery>();
+        string? strategyName = null;
+        // Problems are generated batch by batch, so a large --problems never builds them all first.
+        foreach (var chunk in task.Problems(split, count).Chunk(batchSize))
+        {
+            ct.ThrowIfCancellationRequested();
+            var strategy = settings.WithSeed(BatchSeed(settings.Generation.Sampling.Seed, done)).Create(models, kernels, potentials);
+            strategyName = strategy.Name;
+            var prompts = chunk.Select(p => models.Lm.EncodePrompt(task.Prompt(p))).ToArray();
+            var results = strategy.Decode(prompts, ct);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (task.IsCorrect(chunk[i], results[i].Text)) correct++;
+                if (results[i].Reward is double r) rewards.Add(r);
+                else unscored.Add(new RewardQuery(task.Prompt(chunk[i]), results[i].Text));
+                if (results[i].Trace.AcceptanceRate is double a) acceptance.Add(a);
+            }
+            // Results of one batch share its compute trace.
+            var c = results[0].Trace.Compute;
+            lmTokens += c.LmTokens;
+            lmCalls += c.LmCalls;
+            rmTokens += c.RewardTokens;
+            rmCalls += c.RewardCalls;
+            generated += c.GeneratedTokens;
+            done += chunk.Length;
+            progress?.Invoke(done);
+        }
+        wall.Stop();
+        if (models.Reward is not null && unscored.Count > 0) rewards.AddRange(models.Reward.Score(unscored, ct).Select(x => (double)x));
+        return new EvaluationTotals(strategyName ?? settings.Name, done, correct, rewards.Count == done && done > 0 ? rewards.Average() : null,
+            lmTokens, lmCalls, rmTokens, rmCalls, generated, wall.Elapsed.TotalSeconds, acceptance.Count > 0 ? acceptance.Average() : null);
+    }
+}
