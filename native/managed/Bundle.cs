@@ -1,0 +1,255 @@
+using System.Globalization;
+using DecodeAlign.Decoding;
+using DecodeAlign.Decoding.Rewards;
+using DecodeAlign.Kernels;
+using DecodeAlign.Models;
+using DecodeAlign.Models.Onnx;
+using DecodeAlign.Models.Rewards;
+
+namespace DecodeAlign.Native;
+
+/// <summary>
+/// What <c>da_bundle_load</c> returns: the LM, the kernels and the potentials strategies may ask for. Models named in
+/// the config load at once (so a wrong path fails the load); the built-in defaults that come with the built-in LM
+/// (verifier, value, aligned) load the first time a strategy needs them, so a bundle used only for plain decoding
+/// pays for one model. Generations on one bundle run one at a time (the kernels and lazy loads are shared state).
+/// </summary>
+public sealed class Bundle : IDisposable
+{
+    /// <summary>The keys <c>da_bundle_load</c> understands.</summary>
+    public static readonly string[] ConfigKeys = ["model", "reward", "value", "baseline", "task", "backend"];
+
+    private readonly object _gate = new();
+    private readonly object _activeGate = new();
+    private readonly List<CancellationTokenSource> _active = [];
+    private readonly List<IDisposable> _owned = [];
+    private readonly OnnxModelOptions _onnx = new();
+    private readonly string? _rewardSpec, _valuePath, _baselinePath;
+    private (IRewardModel Reward, IPrefixScorer Scorer)? _reward;
+    private IValueModel? _value;
+    private ICausalLm? _baseline;
+    private bool _disposed;
+
+    private readonly Func<string, string> _builtinFolder;
+
+    private Bundle(LanguageModel lm, ITokenKernels kernels, string? rewardSpec, string? valuePath, string? baselinePath, Func<string, string?>? extractor,
+        Func<string, string> builtinFolder)
+    {
+        _builtinFolder = builtinFolder;
+        Lm = lm;
+        Kernels = kernels;
+        _rewardSpec = rewardSpec;
+        _valuePath = valuePath;
+        _baselinePath = baselinePath;
+        AnswerExtractor = extractor;
+    }
+
+    /// <summary>The LM and its tokenizer.</summary>
+    public LanguageModel Lm { get; }
+
+    /// <summary>The kernel backend every generation of this bundle uses.</summary>
+    public ITokenKernels Kernels { get; }
+
+    /// <summary>The task's answer extractor (mv, wmv and voting selections), or null without a task.</summary>
+    public Func<string, string?>? AnswerExtractor { get; }
+
+    /// <summary>Loads a bundle from its JSON config; <paramref name="libraryDir"/> (libdecodealign.so's folder) is one place the built-in models are searched from.</summary>
+    public static Bundle Load(string? configJson, string? libraryDir)
+    {
+        var config = new JsonFields(configJson, "bundle config");
+        var model = config.String("model");
+        var reward = config.String("reward");
+        var value = config.String("value");
+        var baseline = config.String("baseline");
+        var task = config.String("task");
+        var backend = config.String("backend") ?? "cpu";
+        config.RejectRest(ConfigKeys);
+
+        var builtin = model is null;
+        string Builtin(string name) => Path.Combine(BuiltinRoot(libraryDir) ?? throw new NativeApiException(Status.Model,
+            $"the built-in models (models/arith in the DecodeAlign repository) were not found above {libraryDir ?? "the library"}, "
+            + $"{Path.GetDirectoryName(typeof(Bundle).Assembly.Location)} or {Environment.CurrentDirectory}; give 'model' explicitly"), name);
+
+        var kinds = KernelBackends.Parse(backend); // before any model loads: a typo costs nothing
+        var lm = LanguageModel.Load(model ?? Builtin("lm"));
+        ITokenKernels? kernels = null;
+        Bundle? bundle = null;
+        try
+        {
+            kernels = KernelBackends.Create(kinds);
+            var taskName = task ?? (builtin ? "arith" : null);
+            Func<string, string?>? extractor = taskName is null ? null : Tasks.TaskRegistry.Get(taskName).ExtractAnswer;
+            bundle = new Bundle(lm, kernels,
+                reward ?? (builtin ? "verifier" : null),
+                value ?? (builtin ? Builtin("value") : null),
+                baseline ?? (builtin ? Builtin("aligned") : null),
+                extractor,
+                Builtin);
+            // Explicit models load now, so a wrong path fails here rather than at the first generation that needs it.
+            if (reward is not null) bundle.RewardModels();
+            if (value is not null) bundle.ValueModel();
+            if (baseline is not null) bundle.BaselinePolicy();
+            return bundle;
+        }
+        catch
+        {
+            if (bundle is not null) bundle.Dispose();
+            else
+            {
+                kernels?.Dispose();
+                lm.Dispose();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>The reward and its prefix scorer, loaded on first use; throws when none is configured.</summary>
+    public (IRewardModel Reward, IPrefixScorer Scorer) RewardModels() => _reward ??= LoadReward(_rewardSpec
+        ?? throw new NativeApiException(Status.Option, "this strategy needs a reward: give 'reward' in the bundle config (the built-in verifier is the default only with the built-in LM)"));
+
+    /// <summary>The value model, loaded on first use; throws when none is configured.</summary>
+    public IValueModel ValueModel() => _value ??= Owned(CheckVocab(ModelLoader.LoadValueModel(_valuePath
+        ?? throw new NativeApiException(Status.Option, "this strategy needs a value model: give 'value' in the bundle config (the built-in one is the default only with the built-in LM)"), _onnx)));
+
+    /// <summary>The baseline policy for tqstar, loaded on first use; throws when none is configured.</summary>
+    public ICausalLm BaselinePolicy() => _baseline ??= Owned(CheckVocab(ModelLoader.LoadCausalLm(_baselinePath
+        ?? throw new NativeApiException(Status.Option, "this strategy needs a baseline policy: give 'baseline' in the bundle config (the built-in aligned policy is the default only with the built-in LM)"), _onnx)));
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with a token that <see cref="CancelAll"/> cancels; generations wait for one
+    /// another, and one cancelled while waiting starts already cancelled (it returns at once, finish reason cancelled).
+    /// </summary>
+    public T Run<T>(CancellationTokenSource cts, Func<CancellationToken, T> body)
+    {
+        lock (_activeGate) _active.Add(cts);
+        try
+        {
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                return body(cts.Token);
+            }
+        }
+        finally
+        {
+            lock (_activeGate) _active.Remove(cts);
+        }
+    }
+
+    /// <summary>Cancels every generation running or waiting on this bundle at the time of the call; later ones are unaffected.</summary>
+    public void CancelAll()
+    {
+        lock (_activeGate)
+            foreach (var cts in _active) cts.Cancel();
+    }
+
+    /// <summary>Waits for a running generation to end, then releases every model.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var d in _owned) d.Dispose();
+            Kernels.Dispose();
+            Lm.Dispose();
+        }
+    }
+
+    /// <summary>Where models/arith is: above libdecodealign.so, above this assembly, or above the working directory.</summary>
+    private static string? BuiltinRoot(string? libraryDir)
+    {
+        foreach (var start in new[] { libraryDir, Path.GetDirectoryName(typeof(Bundle).Assembly.Location), Environment.CurrentDirectory })
+        {
+            for (var dir = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "models", "arith");
+                if (Directory.Exists(Path.Combine(candidate, "lm"))) return candidate;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A reward from comma-separated <c>name[=weight]</c> terms, as the CLI's --reward reads them (without its
+    /// <c>keyword:/REGEX/</c> comma escapes): verifier, likelihood, calc, json, length:N, keyword:WORD or a model folder.
+    /// One model at weight 1 runs as it is; anything else is a <see cref="CompositeReward"/> in the LM's token space.
+    /// </summary>
+    private (IRewardModel, IPrefixScorer) LoadReward(string spec)
+    {
+        string[] parts = Directory.Exists(spec) ? [spec] : spec.Split(',', StringSplitOptions.TrimEntries);
+        var terms = new List<WeightedReward>();
+        var models = new List<IDisposable>();
+        try
+        {
+            foreach (var part in parts)
+            {
+                var eq = Directory.Exists(part) ? -1 : part.LastIndexOf('=');
+                var name = eq < 0 ? part : part[..eq].Trim();
+                var weight = 1f;
+                if (eq >= 0 && !float.TryParse(part[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out weight))
+                    throw new NativeApiException(Status.Option, $"reward term '{part}': the weight is not a number");
+                terms.Add(new WeightedReward(Term(name, models), weight));
+            }
+        }
+        catch
+        {
+            foreach (var m in models) m.Dispose();
+            throw;
+        }
+        _owned.AddRange(models);
+        if (terms is [{ Weight: 1f, Reward: IPrefixScorer scorer } single] && models.Count == 1) return (single.Reward, scorer);
+        var composite = new CompositeReward(terms, Lm);
+        return (composite, composite);
+    }
+
+    private IRewardModel Term(string name, List<IDisposable> models)
+    {
+        switch (name)
+        {
+            case "":
+                throw new NativeApiException(Status.Option, "reward: empty term (terms are name[=weight] separated by single commas)");
+            case "calc":
+                return new CalcReward();
+            case "json":
+                return new JsonReward();
+            case var _ when name.StartsWith("length:", StringComparison.Ordinal):
+                return int.TryParse(name["length:".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var limit)
+                    ? new LengthReward(limit, Lm.Tokenizer)
+                    : throw new NativeApiException(Status.Option, $"reward term '{name}': length:N needs a whole number N of tokens");
+            case var _ when name.StartsWith("keyword:", StringComparison.Ordinal):
+                return KeywordReward.Parse(name["keyword:".Length..]);
+        }
+        var folder = name is "verifier" or "likelihood" ? _builtinFolder(name) : name;
+        if (!Directory.Exists(folder))
+            throw name.IndexOfAny(['/', '\\']) >= 0 || name.StartsWith('.')
+                ? new NativeApiException(Status.Model, $"reward: no such reward model folder {Path.GetFullPath(folder)}")
+                : new NativeApiException(Status.Option, $"reward: unknown reward '{name}' (the built-in rewards are verifier, likelihood, calc, json, length:N, keyword:WORD; anything else must be a model folder)");
+        var model = CheckVocab(ModelLoader.LoadPrefixScorer(folder, new RewardModelOptions { Onnx = _onnx }));
+        models.Add(model);
+        return (IRewardModel)model;
+    }
+
+    private T CheckVocab<T>(T model) where T : class
+    {
+        var info = model switch
+        {
+            ICausalLm c => c.Info,
+            IValueModel v => v.Info,
+            IPrefixScorer p => p.Info,
+            _ => null,
+        };
+        if (info is not null && info.VocabSize != Lm.Lm.Info.VocabSize)
+        {
+            (model as IDisposable)?.Dispose();
+            throw new VocabularyMismatchException(info.Source, info.VocabSize, Lm.Lm.Info.Source, Lm.Lm.Info.VocabSize);
+        }
+        return model;
+    }
+
+    private T Owned<T>(T model) where T : IDisposable
+    {
+        _owned.Add(model);
+        return model;
+    }
+}
