@@ -1,3 +1,4 @@
+using DecodeAlign.Chat;
 using System.Globalization;
 using DecodeAlign.Decoding;
 using DecodeAlign.Decoding.Rewards;
@@ -171,63 +172,23 @@ public sealed class Bundle : IDisposable
     }
 
     /// <summary>
-    /// A reward from comma-separated <c>name[=weight]</c> terms, as the CLI's --reward reads them (without its
-    /// <c>keyword:/REGEX/</c> comma escapes): verifier, likelihood, calc, json, length:N, keyword:WORD or a model folder.
-    /// One model at weight 1 runs as it is; anything else is a <see cref="CompositeReward"/> in the LM's token space.
+    /// The reward a SPEC names (<see cref="RewardSpec"/>, the grammar of the CLI's --reward and the chat client's
+    /// decodealign.reward): one model at weight 1 as it is, anything else a composite in the LM's token space.
     /// </summary>
     private (IRewardModel, IPrefixScorer) LoadReward(string spec)
     {
-        string[] parts = Directory.Exists(spec) ? [spec] : spec.Split(',', StringSplitOptions.TrimEntries);
-        var terms = new List<WeightedReward>();
-        var models = new List<IDisposable>();
+        LoadedReward loaded;
         try
         {
-            foreach (var part in parts)
-            {
-                var eq = Directory.Exists(part) ? -1 : part.LastIndexOf('=');
-                var name = eq < 0 ? part : part[..eq].Trim();
-                var weight = 1f;
-                if (eq >= 0 && !float.TryParse(part[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out weight))
-                    throw new NativeApiException(Status.Option, $"reward term '{part}': the weight is not a number");
-                terms.Add(new WeightedReward(Term(name, models), weight));
-            }
+            loaded = RewardSpec.Parse(spec, _builtinFolder).Load(Lm, _onnx);
         }
-        catch
+        catch (RewardSpecException e)
         {
-            foreach (var m in models) m.Dispose();
-            throw;
+            throw new NativeApiException(e.Message.Contains("no such reward model folder", StringComparison.Ordinal) || e.Message.Contains("does not exist", StringComparison.Ordinal)
+                ? Status.Model : Status.Option, e.Message.Replace("--reward: ", "reward: ", StringComparison.Ordinal));
         }
-        _owned.AddRange(models);
-        if (terms is [{ Weight: 1f, Reward: IPrefixScorer scorer } single] && models.Count == 1) return (single.Reward, scorer);
-        var composite = new CompositeReward(terms, Lm);
-        return (composite, composite);
-    }
-
-    private IRewardModel Term(string name, List<IDisposable> models)
-    {
-        switch (name)
-        {
-            case "":
-                throw new NativeApiException(Status.Option, "reward: empty term (terms are name[=weight] separated by single commas)");
-            case "calc":
-                return new CalcReward();
-            case "json":
-                return new JsonReward();
-            case var _ when name.StartsWith("length:", StringComparison.Ordinal):
-                return int.TryParse(name["length:".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var limit)
-                    ? new LengthReward(limit, Lm.Tokenizer)
-                    : throw new NativeApiException(Status.Option, $"reward term '{name}': length:N needs a whole number N of tokens");
-            case var _ when name.StartsWith("keyword:", StringComparison.Ordinal):
-                return KeywordReward.Parse(name["keyword:".Length..]);
-        }
-        var folder = name is "verifier" or "likelihood" ? _builtinFolder(name) : name;
-        if (!Directory.Exists(folder))
-            throw name.IndexOfAny(['/', '\\']) >= 0 || name.StartsWith('.')
-                ? new NativeApiException(Status.Model, $"reward: no such reward model folder {Path.GetFullPath(folder)}")
-                : new NativeApiException(Status.Option, $"reward: unknown reward '{name}' (the built-in rewards are verifier, likelihood, calc, json, length:N, keyword:WORD; anything else must be a model folder)");
-        var model = CheckVocab(ModelLoader.LoadPrefixScorer(folder, new RewardModelOptions { Onnx = _onnx }));
-        models.Add(model);
-        return (IRewardModel)model;
+        _owned.Add(loaded);
+        return (loaded.Reward, loaded.PrefixScorer ?? throw new NativeApiException(Status.Option, $"reward: '{spec}' cannot score prefixes"));
     }
 
     private T CheckVocab<T>(T model) where T : class
