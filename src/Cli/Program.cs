@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(StrategiesCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
+        root.Subcommands.Add(RmBenchCommand.Create());
         root.Subcommands.Add(ImportLlama2cCommand.Create());
         root.Subcommands.Add(TaskDumpCommand.Create());
         return root;

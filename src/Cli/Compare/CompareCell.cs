@@ -17,18 +17,8 @@ internal sealed record CompareCell(string Strategy, int? Budget, int Problems, i
     /// <summary>The cell's key: strategy and budget.</summary>
     public string Key => $"{Strategy}@{Budget?.ToString(CultureInfo.InvariantCulture) ?? "-"}";
 
-    /// <summary>The 95% Wilson score interval of the accuracy (it stays inside [0, 1] and is sensible at 0 and n successes).</summary>
-    public (double Low, double High) Interval
-    {
-        get
-        {
-            const double z = 1.959963984540054;
-            double n = Problems, p = Accuracy;
-            var centre = (p + z * z / (2 * n)) / (1 + z * z / n);
-            var half = z * Math.Sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n);
-            return (Math.Max(0, centre - half), Math.Min(1, centre + half));
-        }
-    }
+    /// <summary>The 95% Wilson score interval of the accuracy.</summary>
+    public (double Low, double High) Interval => WilsonInterval.Of(Correct, Problems);
 
     public string ToCsv()
     {
