@@ -115,4 +115,32 @@ public sealed class CompareTests
         CliRunner.AssertUserError(CliRunner.Run("compare", "--strategies", "greedy", "--problems", "2", "--out", dir), "--resume");
         CliRunner.AssertUserError(CliRunner.Run("compare", "--strategies", "greedy", "--problems", "3", "--out", dir, "--resume"), "problems");
     }
+
+    [Fact]
+    public void Your_own_prompts_are_compared_with_accuracy_only_where_every_prompt_has_an_answer()
+    {
+        var dir = TempDir();
+        var graded = Path.Combine(dir, "graded.jsonl");
+        File.WriteAllLines(graded,
+        [
+            """{"prompt": "Q: Sam has 50 cards. He gets 10 cards from Noah. How many cards does Sam have now?\nA:", "answer": "60"}""",
+            """{"prompt": "Q: Lucy has 3 coins. She buys 2 more coins. How many coins does Lucy have now?\nA:", "answer": 5}""",
+        ]);
+        var r = CliRunner.Run("compare", "--prompts", graded, "--strategies", "greedy,bon", "--budgets", "2", "--answer-regex", "answer is (-?[0-9]+)", "--out", Path.Combine(dir, "a"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var cells = new CompareResults(Path.Combine(dir, "a")).Read();
+        Assert.All(cells, c => Assert.True(c.Graded && c.Problems == 2));
+        Assert.Equal(2, cells.Single(c => c.Strategy == "greedy").Correct); // the greedy answers are 60 and 5
+
+        var ungraded = Path.Combine(dir, "ungraded.jsonl");
+        File.WriteAllLines(ungraded, ["""{"prompt": "Q: Sam has 50 cards. He gets 10 cards from Noah. How many cards does Sam have now?\nA:"}"""]);
+        Assert.Equal(0, CliRunner.Run("compare", "--prompts", ungraded, "--strategies", "bon", "--budgets", "2", "--out", Path.Combine(dir, "b")).ExitCode);
+        var line = File.ReadAllLines(Path.Combine(dir, "b", "results.csv"))[1].Split(',');
+        Assert.Equal(["", "", "", ""], line[3..7]); // no accuracy without answers
+        Assert.NotEqual("", line[7]); // but the reward is there
+
+        var bad = Path.Combine(dir, "bad.jsonl");
+        File.WriteAllLines(bad, ["""{"prompt": "x"}""", """{"answer": "3"}"""]);
+        CliRunner.AssertUserError(CliRunner.Run("compare", "--prompts", bad, "--out", Path.Combine(dir, "c")), "line 2", "prompt");
+    }
 }

@@ -38,16 +38,27 @@ internal static class CompareCommand
         var baseline = new Option<string?>("--baseline") { Description = "Baseline policy folder for tqstar (default: built-in with the built-in LM)." };
         var outDir = new Option<string>("--out") { Description = "Output folder for results.csv, results.json, results.md and the plots.", DefaultValueFactory = _ => Path.Combine("out", "compare") };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out: skip the cells results.csv already holds." };
+        var prompts = new Option<string?>("--prompts") { Description = "Your own prompts instead of --task: a JSONL file with \"prompt\" and optional \"answer\" per line (prompts are used as they are; accuracy only where answers are given)." };
+        var answerRegex = new Option<string>("--answer-regex") { Description = "--prompts: the regex whose last match (its first group, if any) is a response's answer.", DefaultValueFactory = _ => @"(-?\d+(?:\.\d+)?)" };
         var quick = new Option<bool>("--quick") { Description = "A small run (budgets 1,2; 10 problems unless given): what CI runs." };
         var cmd = new Command("compare", "Compare strategies across compute budgets: accuracy with intervals, reward and compute per cell; tables and plots.")
         {
-            task, strategies, budgets, problems, split, seed, temperature, maxNew, batch, model, reward, value, baseline, outDir, resume, quick,
+            task, strategies, budgets, problems, split, seed, temperature, maxNew, batch, model, reward, value, baseline, outDir, resume, quick, prompts, answerRegex,
         };
         common.AddTo(cmd);
         cmd.SetAction((pr, ct) =>
         {
             // Everything the user typed is checked before any model loads.
-            var t = TaskRegistry.Get(pr.GetValue(task)!);
+            PromptFileTask? fileTask;
+            try
+            {
+                fileTask = pr.GetValue(prompts) is { } file ? PromptFileTask.Load(file, pr.GetValue(answerRegex)!) : null;
+            }
+            catch (FormatException e)
+            {
+                throw new CliUsageException(e.Message);
+            }
+            IEvalTask t = fileTask ?? TaskRegistry.Get(pr.GetValue(task)!);
             var s = Splits.Parse(pr.GetValue(split)!);
             if (s == Split.Train) throw new CliUsageException("--split must be test or validation (the models were trained on train).");
             var entries = (pr.GetValue(strategies) ?? string.Join(",", StrategyCatalog.All.Select(e => e.Name))).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -58,7 +69,8 @@ internal static class CompareCommand
                 .Select(b => int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new CliUsageException($"--budgets: every budget must be a whole number > 0 (got '{b}')."))
                 .Distinct().ToArray();
             if (budgetList.Length == 0) throw new CliUsageException("--budgets: give at least one budget.");
-            var count = pr.GetValue(problems) ?? (pr.GetValue(quick) ? 10 : 200);
+            var count = pr.GetValue(problems) ?? (fileTask?.Count ?? (pr.GetValue(quick) ? 10 : 200));
+            if (fileTask is not null && count > fileTask.Count) throw new CliUsageException($"--problems {count}: {pr.GetValue(prompts)} holds {fileTask.Count} prompts.");
             if (count < 1) throw new CliUsageException($"--problems must be >= 1 (got {count}).");
             var batchSize = pr.GetValue(batch);
             if (batchSize < 1) throw new CliUsageException($"--batch must be >= 1 (got {batchSize}).");
@@ -81,6 +93,7 @@ internal static class CompareCommand
                 ["max_new_tokens"] = generation.MaxNewTokens,
                 ["batch"] = batchSize,
                 ["model"] = pr.GetValue(model) ?? "built-in",
+                ["prompts"] = pr.GetValue(prompts),
             };
             var results = new CompareResults(pr.GetValue(outDir)!);
             var done = pr.GetValue(resume) ? ResumeFrom(results, run) : Fresh(results, run);
@@ -117,12 +130,12 @@ internal static class CompareCommand
                 var totals = Evaluation.Run(t, s, count, batchSize, settings, models, kernels, potentials, ct,
                     n => Progress(i + 1 + done.Count, cells.Length, label, n, count, wall.Elapsed, remaining));
                 var cell = new CompareCell(entry.Name, budget, totals.Problems, totals.Correct, totals.MeanReward, totals.LmTokens, totals.LmCalls,
-                    totals.RmTokens, totals.RmCalls, totals.GeneratedTokens, totals.AcceptanceRate, totals.WallSeconds);
+                    totals.RmTokens, totals.RmCalls, totals.GeneratedTokens, totals.AcceptanceRate, totals.WallSeconds, Graded: fileTask?.Graded ?? true);
                 all.Add(cell);
                 results.Append(cell, Ordered(all, cells), run);
                 workDone += Weight(entry, budget);
                 workLeft -= Weight(entry, budget);
-                Console.Error.WriteLine($"{(AnsiConsole.Profile.Capabilities.Interactive && !Console.IsErrorRedirected ? "\r\u001b[K" : "")}[{i + 1 + done.Count}/{cells.Length}] {label}: accuracy {cell.Accuracy:P1}, {cell.WallSeconds:F1} s");
+                Console.Error.WriteLine($"{(AnsiConsole.Profile.Capabilities.Interactive && !Console.IsErrorRedirected ? "\r\u001b[K" : "")}[{i + 1 + done.Count}/{cells.Length}] {label}: {(cell.Graded ? $"accuracy {cell.Accuracy:P1}" : $"mean reward {cell.MeanReward:F3}")}, {cell.WallSeconds:F1} s");
             }
             var ordered = Ordered(all, cells);
             results.WriteViews(ordered, run);

@@ -16,8 +16,10 @@ internal static class ComparePlots
     public static IReadOnlyList<string> Write(IReadOnlyList<CompareCell> cells, string folder)
     {
         var written = new List<string>();
-        Save(AccuracyVsCompute(cells), Path.Combine(folder, "accuracy-vs-lm-tokens"), written);
-        if (cells.Any(c => c.MeanReward is not null)) Save(RewardVsAccuracy(cells), Path.Combine(folder, "reward-vs-accuracy"), written);
+        // Accuracy needs answers: prompts without them get the acceptance plot only.
+        var graded = cells.Where(c => c.Graded).ToArray();
+        if (graded.Length > 0) Save(AccuracyVsCompute(graded), Path.Combine(folder, "accuracy-vs-lm-tokens"), written);
+        if (graded.Any(c => c.MeanReward is not null)) Save(RewardVsAccuracy(graded), Path.Combine(folder, "reward-vs-accuracy"), written);
         if (cells.Any(c => c.AcceptanceRate is not null)) Save(Acceptance(cells), Path.Combine(folder, "qalign-acceptance"), written);
         return written;
     }

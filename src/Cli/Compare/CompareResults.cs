@@ -59,10 +59,10 @@ internal sealed class CompareResults(string folder)
                     ["strategy"] = c.Strategy,
                     ["budget"] = c.Budget,
                     ["problems"] = c.Problems,
-                    ["correct"] = c.Correct,
-                    ["accuracy"] = c.Accuracy,
-                    ["ci_low"] = low,
-                    ["ci_high"] = high,
+                    ["correct"] = c.Graded ? c.Correct : null,
+                    ["accuracy"] = c.Graded ? c.Accuracy : null,
+                    ["ci_low"] = c.Graded ? low : null,
+                    ["ci_high"] = c.Graded ? high : null,
                     ["mean_reward"] = c.MeanReward,
                     ["lm_tokens"] = c.LmTokens,
                     ["lm_calls"] = c.LmCalls,
@@ -88,7 +88,7 @@ internal sealed class CompareResults(string folder)
         {
             var (low, high) = c.Interval;
             sb.Append(CultureInfo.InvariantCulture,
-                $"| {c.Strategy} | {c.Budget?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {c.Accuracy:P1} ({low:P1}–{high:P1}) | {(c.MeanReward is double r ? r.ToString("F3", CultureInfo.InvariantCulture) : "–")} | {c.LmTokens:N0} | {c.ScorerTokens:N0} | {c.LmCalls + c.ScorerCalls:N0} | {(c.AcceptanceRate is double a ? a.ToString("P1", CultureInfo.InvariantCulture) : "–")} | {c.WallSeconds:F1} |\n");
+                $"| {c.Strategy} | {c.Budget?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {(c.Graded ? $"{c.Accuracy:P1} ({low:P1}–{high:P1})" : "–")} | {(c.MeanReward is double r ? r.ToString("F3", CultureInfo.InvariantCulture) : "–")} | {c.LmTokens:N0} | {c.ScorerTokens:N0} | {c.LmCalls + c.ScorerCalls:N0} | {(c.AcceptanceRate is double a ? a.ToString("P1", CultureInfo.InvariantCulture) : "–")} | {c.WallSeconds:F1} |\n");
         }
         return sb.ToString();
     }
