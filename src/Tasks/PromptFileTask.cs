@@ -15,7 +15,7 @@ public sealed class PromptFileTask : IEvalTask
     private readonly List<(string Prompt, string? Answer)> _items;
     private readonly Regex _answer;
 
-    private PromptFileTask(string file, List<(string, string?)> items, Regex answer)
+    private PromptFileTask(string file, List<(string Prompt, string? Answer)> items, Regex answer)
     {
         Name = $"file:{Path.GetFileName(file)}";
         _items = items;
@@ -47,31 +47,13 @@ public sealed class PromptFileTask : IEvalTask
         {
             throw new ArgumentException($"--answer-regex: {e.Message}");
         }
-        if (!File.Exists(file)) throw new FileNotFoundException($"--prompts: no such file {Path.GetFullPath(file)}");
-        var items = new List<(string, string?)>();
-        var n = 0;
-        foreach (var line in File.ReadLines(file))
+        var items = JsonLines.Read(file, "--prompts", o => (JsonLines.RequiredString(o, "prompt"), o["answer"] switch
         {
-            n++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            try
-            {
-                var o = JsonNode.Parse(line) as JsonObject ?? throw new JsonException("not a JSON object");
-                var prompt = o["prompt"] is JsonValue p && p.TryGetValue<string>(out var s) ? s : throw new JsonException("missing string field 'prompt'");
-                string? answer = o["answer"] switch
-                {
-                    null => null,
-                    JsonValue v when v.TryGetValue<string>(out var a) => a,
-                    JsonValue v when v.TryGetValue<double>(out var d) => d.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    _ => throw new JsonException("'answer' must be a string or a number"),
-                };
-                items.Add((prompt, answer));
-            }
-            catch (JsonException e)
-            {
-                throw new FormatException($"--prompts: {file} line {n}: {e.Message.Split(" LineNumber:", 2)[0]}");
-            }
-        }
+            null => null,
+            JsonValue v when v.TryGetValue<string>(out var a) => a,
+            JsonValue v when v.TryGetValue<double>(out var d) => d.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => throw new JsonException("'answer' must be a string or a number"),
+        }));
         if (items.Count == 0) throw new FormatException($"--prompts: {file} holds no prompts.");
         return new PromptFileTask(file, items, regex);
     }

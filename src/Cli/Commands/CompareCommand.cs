@@ -23,19 +23,11 @@ internal static class CompareCommand
     public static Command Create()
     {
         var common = new CommonOptions();
+        var opts = new TaskRunOptions();
         var task = new Option<string>("--task") { Description = "Task (arith).", DefaultValueFactory = _ => "arith" };
         var strategies = new Option<string?>("--strategies") { Description = "Comma-separated strategies (default: every strategy in the catalog)." };
         var budgets = new Option<string?>("--budgets") { Description = "Comma-separated budgets: candidates, chain steps, particles, beams or rollouts as each strategy reads them (`decodealign strategies`); strategies without a budget run once. Default 1,2,4,8,16,32,64." };
         var problems = new Option<int?>("--problems") { Description = "Problems from the start of the split (default 200; 10 with --quick)." };
-        var split = new Option<string>("--split") { Description = "test or validation.", DefaultValueFactory = _ => "test" };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed (every cell uses it).", DefaultValueFactory = _ => 0UL };
-        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature of the base LM.", DefaultValueFactory = _ => 1f };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum tokens per response.", DefaultValueFactory = _ => 96 };
-        var batch = new Option<int>("--batch") { Description = "Problems decoded together in one batch.", DefaultValueFactory = _ => 16 };
-        var model = new Option<string?>("--model") { Description = "LM folder (default: built-in models/arith/lm)." };
-        var reward = new Option<string?>("--reward") { Description = RewardSpec.OptionDescription };
-        var value = new Option<string?>("--value") { Description = "Value model folder (default: built-in with the built-in LM)." };
-        var baseline = new Option<string?>("--baseline") { Description = "Baseline policy folder for tqstar (default: built-in with the built-in LM)." };
         var outDir = new Option<string>("--out") { Description = "Output folder for results.csv, results.json, results.md and the plots.", DefaultValueFactory = _ => Path.Combine("out", "compare") };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out: skip the cells results.csv already holds." };
         var prompts = new Option<string?>("--prompts") { Description = "Your own prompts instead of --task: a JSONL file with \"prompt\" and optional \"answer\" per line (prompts are used as they are; accuracy only where answers are given)." };
@@ -43,8 +35,9 @@ internal static class CompareCommand
         var quick = new Option<bool>("--quick") { Description = "A small run (budgets 1,2; 10 problems unless given): what CI runs." };
         var cmd = new Command("compare", "Compare strategies across compute budgets: accuracy with intervals, reward and compute per cell; tables and plots.")
         {
-            task, strategies, budgets, problems, split, seed, temperature, maxNew, batch, model, reward, value, baseline, outDir, resume, quick, prompts, answerRegex,
+            task, strategies, budgets, problems, outDir, resume, quick, prompts, answerRegex,
         };
+        opts.AddTo(cmd);
         common.AddTo(cmd);
         cmd.SetAction((pr, ct) =>
         {
@@ -59,8 +52,7 @@ internal static class CompareCommand
                 throw new CliUsageException(e.Message);
             }
             IEvalTask t = fileTask ?? TaskRegistry.Get(pr.GetValue(task)!);
-            var s = Splits.Parse(pr.GetValue(split)!);
-            if (s == Split.Train) throw new CliUsageException("--split must be test or validation (the models were trained on train).");
+            var s = opts.ReadSplit(pr);
             var entries = (pr.GetValue(strategies) ?? string.Join(",", StrategyCatalog.All.Select(e => e.Name))).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(n => StrategyCatalog.All.FirstOrDefault(e => e.Name == n.ToLowerInvariant())
                     ?? throw new CliUsageException($"--strategies: unknown strategy '{n}' (known: {string.Join(", ", StrategyCatalog.All.Select(e => e.Name))}).")).ToArray();
@@ -72,16 +64,15 @@ internal static class CompareCommand
             var count = pr.GetValue(problems) ?? (fileTask?.Count ?? (pr.GetValue(quick) ? 10 : 200));
             if (fileTask is not null && count > fileTask.Count) throw new CliUsageException($"--problems {count}: {pr.GetValue(prompts)} holds {fileTask.Count} prompts.");
             if (count < 1) throw new CliUsageException($"--problems must be >= 1 (got {count}).");
-            var batchSize = pr.GetValue(batch);
-            if (batchSize < 1) throw new CliUsageException($"--batch must be >= 1 (got {batchSize}).");
+            var batchSize = opts.ReadBatch(pr);
             var generation = new GenerationOptions
             {
-                MaxNewTokens = pr.GetValue(maxNew),
-                Sampling = new SamplingParameters { Temperature = pr.GetValue(temperature), Seed = pr.GetValue(seed) },
+                MaxNewTokens = pr.GetValue(opts.MaxNewTokens),
+                Sampling = new SamplingParameters { Temperature = pr.GetValue(opts.Temperature), Seed = pr.GetValue(opts.Seed) },
             };
             generation.Validate();
             var cells = entries.SelectMany(e => e.BudgetOption is null ? [(Entry: e, Budget: (int?)null)] : budgetList.Select(b => (Entry: e, Budget: (int?)b))).ToArray();
-            var rewardText = pr.GetValue(reward) ?? (pr.GetValue(model) is null ? "verifier" : null);
+            var rewardText = pr.GetValue(opts.Reward) ?? (pr.GetValue(opts.Model) is null ? "verifier" : null);
             var run = new JsonObject
             {
                 ["task"] = t.Name,
@@ -92,7 +83,7 @@ internal static class CompareCommand
                 ["temperature"] = generation.Sampling.Temperature,
                 ["max_new_tokens"] = generation.MaxNewTokens,
                 ["batch"] = batchSize,
-                ["model"] = pr.GetValue(model) ?? "built-in",
+                ["model"] = pr.GetValue(opts.Model) ?? "built-in",
                 ["prompts"] = pr.GetValue(prompts),
             };
             var results = new CompareResults(pr.GetValue(outDir)!);
@@ -101,8 +92,8 @@ internal static class CompareCommand
 
             using var kernels = common.CreateKernels(pr);
             var needReward = rewardText is not null || entries.Any(e => e.Requires.Contains(PotentialRole.Reward) || e.Requires.Contains(PotentialRole.PrefixScorer));
-            using var models = AlignmentModels.Load(pr.GetValue(model), pr.GetValue(reward), pr.GetValue(value), common.ModelOptions(pr), needReward,
-                entries.Any(e => e.Requires.Contains(PotentialRole.Value)), pr.GetValue(baseline), entries.Any(e => e.Requires.Contains(PotentialRole.BaselinePolicy)));
+            using var models = AlignmentModels.Load(pr.GetValue(opts.Model), pr.GetValue(opts.Reward), pr.GetValue(opts.Value), common.ModelOptions(pr), needReward,
+                entries.Any(e => e.Requires.Contains(PotentialRole.Value)), pr.GetValue(opts.Baseline), entries.Any(e => e.Requires.Contains(PotentialRole.BaselinePolicy)));
             Console.Error.WriteLine($"compare: {cells.Length} cells ({done.Count} already in {results.Csv}), {count} {t.Name} problems each, reward {rewardText ?? "none"}");
             var all = new List<CompareCell>(done);
             var wall = Stopwatch.StartNew();
@@ -115,7 +106,7 @@ internal static class CompareCommand
                     Entry = entry,
                     Options = budget is int b ? new Dictionary<string, string> { [entry.BudgetOption!] = b.ToString(CultureInfo.InvariantCulture) } : [],
                     Generation = generation,
-                    ExplicitTemperature = pr.GetResult(temperature) is { Implicit: false } ? generation.Sampling.Temperature : null,
+                    ExplicitTemperature = pr.GetResult(opts.Temperature) is { Implicit: false } ? generation.Sampling.Temperature : null,
                 };
                 var potentials = new Potentials
                 {

@@ -19,51 +19,42 @@ internal static class EvalCommand
     public static Command Create()
     {
         var common = new CommonOptions();
+        var opts = new TaskRunOptions();
         var task = new Option<string>("--task") { Description = "Task (arith).", DefaultValueFactory = _ => "arith" };
         var strategies = new StrategyOptions();
         var problems = new Option<int>("--problems") { Description = $"Number of problems (from the start of the split; {ReportProblems} with --reward-report, whose AUC and ranking need the samples).", DefaultValueFactory = _ => 100 };
-        var split = new Option<string>("--split") { Description = "test or validation.", DefaultValueFactory = _ => "test" };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0UL };
-        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature of the base LM.", DefaultValueFactory = _ => 1f };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum tokens per response.", DefaultValueFactory = _ => 96 };
-        var batch = new Option<int>("--batch") { Description = "Problems decoded together in one batch.", DefaultValueFactory = _ => 16 };
-        var model = new Option<string?>("--model") { Description = "LM folder (default: built-in models/arith/lm)." };
-        var reward = new Option<string?>("--reward") { Description = RewardSpec.OptionDescription };
-        var value = new Option<string?>("--value") { Description = "Value model folder (default: built-in with the built-in LM)." };
-        var baseline = new Option<string?>("--baseline") { Description = "Baseline policy folder for tqstar (default: built-in models/arith/aligned with the built-in LM)." };
         var rewardReport = new Option<bool>("--reward-report") { Description = "Report the reward's ROC AUC, within-problem ranking and accuracy at 0 on fresh base-model samples instead." };
         var perProblem = new Option<int>("--samples-per-problem") { Description = "--reward-report: base-model samples drawn for each problem (the ranking compares a problem's correct and wrong ones).", DefaultValueFactory = _ => 4 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var cmd = new Command("eval", "Evaluate a decoding strategy on a built-in task.")
         {
-            task, problems, split, seed, temperature, maxNew, batch, model, reward, value, baseline, rewardReport, perProblem, json,
+            task, problems, rewardReport, perProblem, json,
         };
         strategies.AddTo(cmd);
+        opts.AddTo(cmd);
         common.AddTo(cmd);
         cmd.SetAction((pr, ct) =>
         {
             var t = TaskRegistry.Get(pr.GetValue(task)!);
-            var s = Splits.Parse(pr.GetValue(split)!);
-            if (s == Split.Train) throw new CliUsageException("--split must be test or validation (the models were trained on train).");
+            var s = opts.ReadSplit(pr);
             var report = pr.GetValue(rewardReport);
             var count = report && (pr.GetResult(problems)?.Implicit ?? true) ? ReportProblems : pr.GetValue(problems);
             if (count < 1) throw new CliUsageException($"--problems must be >= 1 (got {count}).");
             var samplesPerProblem = pr.GetValue(perProblem);
             if (samplesPerProblem < 1) throw new CliUsageException($"--samples-per-problem must be >= 1 (got {samplesPerProblem}).");
-            var batchSize = pr.GetValue(batch);
-            if (batchSize < 1) throw new CliUsageException($"--batch must be >= 1 (got {batchSize}).");
+            var batchSize = opts.ReadBatch(pr);
             var generation = new GenerationOptions
             {
-                MaxNewTokens = pr.GetValue(maxNew),
-                Sampling = new SamplingParameters { Temperature = pr.GetValue(temperature), Seed = pr.GetValue(seed) },
+                MaxNewTokens = pr.GetValue(opts.MaxNewTokens),
+                Sampling = new SamplingParameters { Temperature = pr.GetValue(opts.Temperature), Seed = pr.GetValue(opts.Seed) },
             };
             generation.Validate();
-            var settings = strategies.Read(pr, generation, report ? "sample" : null, temperature);
+            var settings = strategies.Read(pr, generation, report ? "sample" : null, opts.Temperature);
 
             using var kernels = common.CreateKernels(pr);
-            var needReward = report || settings.NeedsReward || pr.GetValue(reward) is not null || pr.GetValue(model) is null;
-            using var models = AlignmentModels.Load(pr.GetValue(model), pr.GetValue(reward), pr.GetValue(value), common.ModelOptions(pr),
-                needReward, settings.NeedsValue, pr.GetValue(baseline), settings.NeedsBaseline);
+            var needReward = report || settings.NeedsReward || pr.GetValue(opts.Reward) is not null || pr.GetValue(opts.Model) is null;
+            using var models = AlignmentModels.Load(pr.GetValue(opts.Model), pr.GetValue(opts.Reward), pr.GetValue(opts.Value), common.ModelOptions(pr),
+                needReward, settings.NeedsValue, pr.GetValue(opts.Baseline), settings.NeedsBaseline);
             var potentials = Potentials(models, settings, t);
             var result = report
                 ? RewardReport(t, s, count, samplesPerProblem, batchSize, settings, models, kernels, ct)

@@ -89,25 +89,15 @@ internal static class RmBenchCommand
     /// <summary>Reads the pairs file; a malformed line is one error naming the file and line.</summary>
     internal static List<Pair> ReadPairs(string file)
     {
-        if (!File.Exists(file)) throw new FileNotFoundException($"--pairs: no such file {Path.GetFullPath(file)}");
-        var pairs = new List<Pair>();
-        var n = 0;
-        foreach (var line in File.ReadLines(file))
+        try
         {
-            n++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            try
-            {
-                var o = JsonNode.Parse(line) as JsonObject ?? throw new JsonException("not a JSON object");
-                string Field(string name) => o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new JsonException($"missing string field '{name}'");
-                pairs.Add(new Pair(Field("prompt"), Field("chosen"), Field("rejected"), o["subset"] is JsonValue sv && sv.TryGetValue<string>(out var sub) ? sub : "all"));
-            }
-            catch (JsonException e)
-            {
-                throw new CliUsageException($"--pairs: {file} line {n}: {e.Message.Split(" LineNumber:", 2)[0]}");
-            }
+            return JsonLines.Read(file, "--pairs", o => new Pair(JsonLines.RequiredString(o, "prompt"), JsonLines.RequiredString(o, "chosen"),
+                JsonLines.RequiredString(o, "rejected"), JsonLines.OptionalString(o, "subset") ?? "all"));
         }
-        return pairs;
+        catch (FormatException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
     }
 
     /// <summary>Samples k responses per problem from the base LM (temperature 1) and pairs every correct one with every wrong one; the subset is the problem's number of steps.</summary>
