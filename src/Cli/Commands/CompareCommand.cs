@@ -140,9 +140,9 @@ internal static class CompareCommand
 
     private static string Key(string strategy, int? budget) => $"{strategy}@{budget?.ToString(CultureInfo.InvariantCulture) ?? "-"}";
 
-    /// <summary>Cells in the order the run lists them, whatever order they finished in.</summary>
+    /// <summary>Cells in catalog order, budgets ascending within a strategy, whatever order they finished (or were resumed) in.</summary>
     private static List<CompareCell> Ordered(List<CompareCell> all, (StrategyEntry Entry, int? Budget)[] cells) =>
-        all.OrderBy(c => Array.FindIndex(cells, x => Key(x.Entry.Name, x.Budget) == c.Key) is var i && i < 0 ? int.MaxValue : i).ToList();
+        all.OrderBy(c => StrategyCatalog.All.Select(e => e.Name).ToList().IndexOf(c.Strategy) is var i && i < 0 ? int.MaxValue : i).ThenBy(c => c.Budget ?? 0).ToList();
 
     /// <summary>Relative cost of a cell for the time estimate: its budget (1 for baselines), a rough but monotone guide.</summary>
     private static double Weight(StrategyEntry entry, int? budget) => budget ?? 1;
