@@ -33,6 +33,9 @@ public sealed class DecodeAlignChatClient : IChatClient
         StrategyCatalog.Get(Options.DefaultStrategy); // an unknown default fails here, not on the first request
     }
 
+    /// <summary>How often a strategy that chooses at the end reports progress while it decodes.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(500);
+
     /// <summary>The models requests run on.</summary>
     public ModelBundle Bundle { get; }
 
@@ -87,12 +90,20 @@ public sealed class DecodeAlignChatClient : IChatClient
         }, CancellationToken.None);
 
         if (!request.Entry.Streams)
-            yield return new ChatResponseUpdate(ChatRole.Assistant, [])
+        {
+            // A strategy that chooses at the end has nothing to show until then: report that it is working, twice a second.
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            do
             {
-                ResponseId = responseId,
-                ModelId = Options.ModelId,
-                AdditionalProperties = new() { [ChatOptionKeys.Progress] = $"{request.Entry.Name}: decoding ({request.Entry.Budget ?? "search"})" },
-            };
+                yield return new ChatResponseUpdate(ChatRole.Assistant, [])
+                {
+                    ResponseId = responseId,
+                    ModelId = Options.ModelId,
+                    AdditionalProperties = new() { [ChatOptionKeys.Progress] = $"{request.Entry.Name}: decoding ({request.Entry.Budget ?? "search"}), {started.Elapsed.TotalSeconds:F1} s" },
+                };
+            }
+            while (await Task.WhenAny(decode, Task.Delay(ProgressInterval, CancellationToken.None)).ConfigureAwait(false) != decode);
+        }
         await foreach (var delta in text.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             yield return new ChatResponseUpdate(ChatRole.Assistant, delta) { ResponseId = responseId, ModelId = Options.ModelId };
         var result = await decode.ConfigureAwait(false);

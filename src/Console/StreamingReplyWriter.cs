@@ -10,13 +10,19 @@ namespace DecodeAlign.ChatConsole;
 internal sealed class StreamingReplyWriter(IAnsiConsole console, string label)
 {
     private bool _labelWritten;
+    private bool _progressShown;
     private bool _anyText;
     private string _pendingWhitespace = "";
 
-    /// <summary>Shows what a strategy that chooses at the end is doing, on its own dim line before the reply.</summary>
+    /// <summary>
+    /// Shows what a strategy that chooses at the end is doing, on its own dim line before the reply. The client repeats
+    /// the update twice a second; one line is enough here (a transcript should not fill with heartbeats).
+    /// </summary>
     public void Progress(string message)
     {
-        if (!_labelWritten) console.MarkupLine($"[dim]{Markup.Escape(message)} ...[/]");
+        if (_labelWritten || _progressShown) return;
+        console.MarkupLine($"[dim]{Markup.Escape(message)} ...[/]");
+        _progressShown = true;
     }
 
     /// <summary>
