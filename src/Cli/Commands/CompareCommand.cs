@@ -94,7 +94,8 @@ internal static class CompareCommand
             var needReward = rewardText is not null || entries.Any(e => e.Requires.Contains(PotentialRole.Reward) || e.Requires.Contains(PotentialRole.PrefixScorer));
             using var models = AlignmentModels.Load(pr.GetValue(opts.Model), pr.GetValue(opts.Reward), pr.GetValue(opts.Value), common.ModelOptions(pr), needReward,
                 entries.Any(e => e.Requires.Contains(PotentialRole.Value)), pr.GetValue(opts.Baseline), entries.Any(e => e.Requires.Contains(PotentialRole.BaselinePolicy)));
-            Console.Error.WriteLine($"compare: {cells.Length} cells ({done.Count} already in {results.Csv}), {count} {t.Name} problems each, reward {rewardText ?? "none"}");
+            var skipped = cells.Length - todo.Length;
+            Console.Error.WriteLine($"compare: {cells.Length} cells ({skipped} of them already in {results.Csv}), {count} {t.Name} problems each, reward {rewardText ?? "none"}");
             var all = new List<CompareCell>(done);
             var wall = Stopwatch.StartNew();
             double workDone = 0, workLeft = todo.Sum(c => Weight(c.Entry, c.Budget));
@@ -119,14 +120,14 @@ internal static class CompareCommand
                 var label = Key(entry.Name, budget);
                 var remaining = workDone > 0 ? TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / workDone * workLeft) : (TimeSpan?)null;
                 var totals = Evaluation.Run(t, s, count, batchSize, settings, models, kernels, potentials, ct,
-                    n => Progress(i + 1 + done.Count, cells.Length, label, n, count, wall.Elapsed, remaining));
+                    n => Progress(i + 1 + skipped, cells.Length, label, n, count, wall.Elapsed, remaining));
                 var cell = new CompareCell(entry.Name, budget, totals.Problems, totals.Correct, totals.MeanReward, totals.LmTokens, totals.LmCalls,
                     totals.RmTokens, totals.RmCalls, totals.GeneratedTokens, totals.AcceptanceRate, totals.WallSeconds, Graded: fileTask?.Graded ?? true);
                 all.Add(cell);
                 results.Append(cell, Ordered(all, cells), run);
                 workDone += Weight(entry, budget);
                 workLeft -= Weight(entry, budget);
-                Console.Error.WriteLine($"{(AnsiConsole.Profile.Capabilities.Interactive && !Console.IsErrorRedirected ? "\r\u001b[K" : "")}[{i + 1 + done.Count}/{cells.Length}] {label}: {(cell.Graded ? $"accuracy {cell.Accuracy:P1}" : $"mean reward {cell.MeanReward:F3}")}, {cell.WallSeconds:F1} s");
+                Console.Error.WriteLine($"{(AnsiConsole.Profile.Capabilities.Interactive && !Console.IsErrorRedirected ? "\r\u001b[K" : "")}[{i + 1 + skipped}/{cells.Length}] {label}: {(cell.Graded ? $"accuracy {cell.Accuracy:P1}" : $"mean reward {cell.MeanReward:F3}")}, {cell.WallSeconds:F1} s");
             }
             var ordered = Ordered(all, cells);
             results.WriteViews(ordered, run);
