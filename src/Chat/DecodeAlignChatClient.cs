@@ -108,7 +108,7 @@ public sealed class DecodeAlignChatClient : IChatClient
             yield return new ChatResponseUpdate(ChatRole.Assistant, delta) { ResponseId = responseId, ModelId = Options.ModelId };
         var result = await decode.ConfigureAwait(false);
 
-        // Some strategies return their best state so far when cancelled (QAlign's chain), without marking it.
+        // A strategy cancelled between its decoding steps may still return a finished state; the token decides.
         if (result.Finish == FinishReason.Cancelled || cancellationToken.IsCancellationRequested)
         {
             _logger.LogInformation("decodealign {Strategy}: cancelled after {Tokens} tokens", request.Entry.Name, result.Tokens.Length);

@@ -15,7 +15,7 @@ public enum FinishReason
     /// <summary>The sequence reached the model's context length.</summary>
     ContextLength,
 
-    /// <summary>The caller cancelled; the response holds what was generated until then.</summary>
+    /// <summary>The caller cancelled; the response holds what was generated until then (a search: its best state so far).</summary>
     Cancelled,
 
     /// <summary>Early pruning (best-of-N's Speculative Rejection) stopped this candidate before it finished.</summary>

@@ -244,7 +244,10 @@ public sealed class QAlignStrategy : DecodingStrategy<QAlignOptions>
                 var proposals = _accepted.Count * _perPrompt;
                 var (step, chain) = chosen[p];
                 var best = _history[step][chain];
-                results[p] = new DecodeResult([.. best.Tokens], best.Text, best.Finish, best.Reward, new DecodeTrace
+                // A chain cut short by cancellation returns its state so far, marked partial: the response is complete,
+                // the search is not.
+                var finish = _ct.IsCancellationRequested && _history.Count - 1 < _s.Options.Steps ? FinishReason.Cancelled : best.Finish;
+                results[p] = new DecodeResult([.. best.Tokens], best.Text, finish, best.Reward, new DecodeTrace
                 {
                     Strategy = _s.Name,
                     Candidates = candidates,
