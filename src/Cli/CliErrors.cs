@@ -29,6 +29,19 @@ internal static class CliErrors
         }
     }
 
+    /// <summary>
+    /// System.CommandLine's parse message with .NET type names replaced by what the user should type
+    /// ("Cannot parse argument '-1' for option '--seed' as expected type 'System.UInt64'" → "… as a whole number >= 0").
+    /// </summary>
+    public static string ParseMessage(string message) => message
+        .Replace("as expected type 'System.UInt64'", "as a whole number >= 0", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Int32'", "as a whole number", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Nullable`1[System.Int32]'", "as a whole number", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Single'", "as a number", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Nullable`1[System.Single]'", "as a number", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Double'", "as a number", StringComparison.Ordinal)
+        .TrimEnd('.') + ".";
+
     /// <summary>Errors caused by what the user supplied, not by a bug in DecodeAlign.</summary>
     public static bool IsUserError(Exception ex) => ex is ModelException or CliUsageException or FileNotFoundException
         or DirectoryNotFoundException or ArgumentException;

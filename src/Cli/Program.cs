@@ -22,5 +22,11 @@ public static class Program
 
     /// <summary>Entry point: user errors print one line to stderr and exit non-zero, without a stack trace.</summary>
     public static int Main(string[] args) =>
-        CliErrors.Run(() => BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+        CliErrors.Run(() =>
+        {
+            var parsed = BuildRoot().Parse(args);
+            // A parse error is a user error like any other: one line naming the option, exit 2, not the whole help text.
+            if (parsed.Errors.Count > 0) throw new CliUsageException(CliErrors.ParseMessage(parsed.Errors[0].Message));
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        });
 }
