@@ -24,4 +24,17 @@ public sealed class ParseErrorTests
         CliRunner.AssertUserError(r, "--nope");
         Assert.Equal(2, r.ExitCode);
     }
+
+    [Theory]
+    [InlineData("args", "--block-size", "-2", "block size must be >= 1")]
+    [InlineData("args", "--top-k", "0", "top-k must be >= 1")]
+    [InlineData("vas", "--top-k", "0", "top-k must be >= 1")]
+    [InlineData("vas", "--beta", "Infinity", "beta must be > 0 and finite")]
+    [InlineData("smc", "--block-size", "-2", "block size must be >= 1")]
+    public void Every_strategy_checks_its_options_by_the_same_rule(string strategy, string option, string value, string expected)
+    {
+        var r = CliRunner.Run("generate", "--strategy", strategy, option, value, "--prompt", "x");
+        CliRunner.AssertUserError(r, expected);
+        Assert.Equal(2, r.ExitCode);
+    }
 }

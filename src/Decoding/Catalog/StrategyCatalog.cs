@@ -52,7 +52,7 @@ public static class StrategyCatalog
                 new("block-size", Kind.Int, "1", "tokens per block; > 1 samples n blocks and keeps the best"),
                 N("candidate blocks per step (blockwise)"),
             ],
-            Factory = (r, o) => o.Int("block-size") > 1
+            Factory = (r, o) => (o.Int("block-size") is < 1 and var bad ? throw new ArgumentException($"block size must be >= 1 (got {bad})") : o.Int("block-size")) > 1
                 ? new ControlledDecodingStrategy(r.Model, r.Kernels, r.Generation, r.Potentials, new ControlledDecodingOptions { Candidates = o.Int("n"), BlockSize = o.Int("block-size") }) { OnText = r.OnText }
                 : new ArgsStrategy(r.Model, r.Kernels, r.Generation, r.Potentials, new ArgsOptions { TopK = o.Int("top-k"), Weight = o.Float("weight"), Temperature = r.ExplicitTemperature ?? 0f }) { OnText = r.OnText },
         },

@@ -25,7 +25,7 @@ public sealed class VasStrategy : DecodingStrategy<VasOptions>
         if (potentials.Values.Count == 0) throw new ArgumentException("strategy 'vas' needs at least one value model (Potentials.Values)");
         foreach (var v in potentials.Values)
         {
-            if (!(v.Beta > 0f) || float.IsInfinity(v.Beta)) throw new ArgumentException($"beta must be > 0 (got {v.Beta})");
+            if (!(v.Beta > 0f) || float.IsInfinity(v.Beta)) throw new ArgumentException($"beta must be > 0 and finite (got {v.Beta})");
             GuideChecks.SameTokenSpace("vas", "value model", v.Model.Info, model.Lm.Info, DecoderOutputKind.Values, DecoderOutputKind.Scores);
         }
     }
