@@ -25,11 +25,18 @@ internal sealed class CommonOptions
         DefaultValueFactory = _ => 0,
     };
 
+    public Option<long> MemoryLimit { get; } = new("--memory-limit")
+    {
+        Description = "MiB the KV caches and buffers of one run may take; a larger request fails before decoding (0 = half the available memory).",
+        DefaultValueFactory = _ => 0,
+    };
+
     public void AddTo(Command cmd)
     {
         cmd.Options.Add(Backend);
         cmd.Options.Add(Provider);
         cmd.Options.Add(Threads);
+        cmd.Options.Add(MemoryLimit);
     }
 
     public OnnxModelOptions ModelOptions(ParseResult pr) => new()
@@ -42,6 +49,10 @@ internal sealed class CommonOptions
         },
         IntraOpThreads = pr.GetValue(Threads) >= 0 ? pr.GetValue(Threads) : throw new CliUsageException("--threads must be >= 0."),
     };
+
+    /// <summary>The memory limit in bytes.</summary>
+    public long ReadMemoryLimit(ParseResult pr) =>
+        pr.GetValue(MemoryLimit) is var mib && mib >= 0 ? MemoryBudget.Limit(mib) : throw new CliUsageException($"--memory-limit must be >= 0 MiB (got {mib}).");
 
     public ITokenKernels CreateKernels(ParseResult pr) => KernelBackends.Create(ParseBackend(pr.GetValue(Backend)));
 

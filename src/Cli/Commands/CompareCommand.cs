@@ -87,7 +87,11 @@ internal static class CompareCommand
                 ["prompts"] = pr.GetValue(prompts),
             };
             var results = new CompareResults(pr.GetValue(outDir)!);
-            var done = pr.GetValue(resume) ? ResumeFrom(results, run) : Fresh(results, run);
+            // Nothing is written before the models loaded and the budget was checked: a rejected run leaves no folder.
+            var fresh = !pr.GetValue(resume) || !File.Exists(results.Csv);
+            if (!pr.GetValue(resume) && File.Exists(results.Csv))
+                throw new CliUsageException($"--out: {results.Csv} already exists; pass --resume to continue that run, or choose another --out.");
+            var done = fresh ? [] : ResumeFrom(results, run);
             var todo = cells.Where(c => done.All(d => d.Key != Key(c.Entry.Name, c.Budget))).ToArray();
 
             using var kernels = common.CreateKernels(pr);
@@ -95,6 +99,16 @@ internal static class CompareCommand
             using var models = AlignmentModels.Load(pr.GetValue(opts.Model), pr.GetValue(opts.Reward), pr.GetValue(opts.Value), common.ModelOptions(pr), needReward,
                 entries.Any(e => e.Requires.Contains(PotentialRole.Value)), pr.GetValue(opts.Baseline), entries.Any(e => e.Requires.Contains(PotentialRole.BaselinePolicy)));
             var skipped = cells.Length - todo.Length;
+            var rowTokens = Math.Min(models.Lm.Lm.Info.ContextLength, generation.MaxNewTokens + 128);
+            var limit = common.ReadMemoryLimit(pr);
+            foreach (var (entry, budget) in todo)
+                MemoryBudget.Check(Math.Min(batchSize, count), new StrategySettings
+                {
+                    Entry = entry,
+                    Options = budget is int b ? new Dictionary<string, string> { [entry.BudgetOption!] = b.ToString(CultureInfo.InvariantCulture) } : [],
+                    Generation = generation,
+                }, models, rowTokens, limit, $"--batch and --budgets ({Key(entry.Name, budget)})");
+            if (fresh) Start(results, run);
             Console.Error.WriteLine($"compare: {cells.Length} cells ({skipped} of them already in {results.Csv}), {count} {t.Name} problems each, reward {rewardText ?? "none"}");
             var all = new List<CompareCell>(done);
             var wall = Stopwatch.StartNew();
@@ -148,19 +162,16 @@ internal static class CompareCommand
     /// <summary>Relative cost of a cell for the time estimate: its budget (1 for baselines), a rough but monotone guide.</summary>
     private static double Weight(StrategyEntry entry, int? budget) => budget ?? 1;
 
-    private static List<CompareCell> Fresh(CompareResults results, JsonObject run)
+    private static void Start(CompareResults results, JsonObject run)
     {
-        if (File.Exists(results.Csv))
-            throw new CliUsageException($"--out: {results.Csv} already exists; pass --resume to continue that run, or choose another --out.");
         results.Start();
         File.WriteAllText(Path.Combine(results.Folder, "run.json"), run.ToJsonString() + "\n");
-        return [];
     }
 
     private static List<CompareCell> ResumeFrom(CompareResults results, JsonObject run)
     {
         var runFile = Path.Combine(results.Folder, "run.json");
-        if (!File.Exists(results.Csv) || !File.Exists(runFile)) return Fresh(results, run);
+        if (!File.Exists(runFile)) throw new CliUsageException($"--resume: {results.Folder} has results.csv but no run.json; it was not written by compare.");
         var previous = JsonNode.Parse(File.ReadAllText(runFile))!.AsObject();
         foreach (var (key, value) in run)
             if (!JsonNode.DeepEquals(previous[key], value))

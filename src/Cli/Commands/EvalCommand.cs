@@ -56,6 +56,10 @@ internal static class EvalCommand
             using var models = AlignmentModels.Load(pr.GetValue(opts.Model), pr.GetValue(opts.Reward), pr.GetValue(opts.Value), common.ModelOptions(pr),
                 needReward, settings.NeedsValue, pr.GetValue(opts.Baseline), settings.NeedsBaseline);
             var potentials = Potentials(models, settings, t);
+            // Arith prompts are short: a row holds at most the response and a prompt of a few dozen tokens.
+            var rowTokens = Math.Min(models.Lm.Lm.Info.ContextLength, settings.Generation.MaxNewTokens + 128);
+            MemoryBudget.Check(report ? (long)Math.Min(batchSize, count) * samplesPerProblem : Math.Min(batchSize, count), settings, models, rowTokens,
+                common.ReadMemoryLimit(pr), report ? "--batch and --samples-per-problem" : "--batch and the strategy's budget (--n, ...)");
             var result = report
                 ? RewardReport(t, s, count, samplesPerProblem, batchSize, settings, models, kernels, ct)
                 : Evaluate(t, s, count, batchSize, settings, models, kernels, potentials, ct);

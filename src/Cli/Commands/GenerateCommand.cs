@@ -75,6 +75,8 @@ internal static class GenerateCommand
             };
             var lm = models.Lm;
             var ids = lm.EncodePrompt(pr.GetValue(prompt)!);
+            MemoryBudget.Check(count, settings, models, Math.Min(lm.Lm.Info.ContextLength, ids.Length + settings.Generation.MaxNewTokens), common.ReadMemoryLimit(pr),
+                "--num-samples and the strategy's budget");
             var asJson = pr.GetValue(json);
             var streaming = !asJson && count == 1 && entry.Streams;
             var decoder = settings.Create(models, kernels, potentials,

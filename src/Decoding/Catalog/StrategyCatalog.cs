@@ -45,6 +45,7 @@ public static class StrategyCatalog
         {
             Name = "args", Summary = "ARGS (Khanov et al. 2024): top-k tokens rescored by logit + w·R(prefix); --block-size > 1 switches to blockwise controlled decoding (Mudgal et al. 2024).",
             Requires = [PrefixScorer], Streams = true, Samples = false, Budget = "candidate blocks per step (with --block-size > 1)",
+            RowsPerPrompt = o => o.Int("block-size") > 1 ? o.Int("n") : 1,
             Options =
             [
                 new("top-k", Kind.Int, "10", "candidate tokens per step"),
@@ -65,7 +66,7 @@ public static class StrategyCatalog
         new()
         {
             Name = "qalign", Summary = "QAlign (Faria & Smith 2025): MCMC over responses targeting p(y)·exp(r/β).", Requires = [Reward], Uses = [AnswerExtractor],
-            Budget = "MCMC steps", BudgetOption = "n",
+            Budget = "MCMC steps", BudgetOption = "n", RowsPerPrompt = _ => 2 * new QAlignOptions().ChainsPerPrompt,
             Options =
             [
                 N("MCMC steps"), TopKFilter, new("beta", Kind.Float, "1", "β, the reward temperature"),
@@ -80,7 +81,7 @@ public static class StrategyCatalog
         new()
         {
             Name = "smc", Summary = "Sequential Monte Carlo (Zhao et al. 2024): particles resampled by twisted reward weights.", Requires = [Reward], Uses = [PrefixScorer, AnswerExtractor],
-            Budget = "particles", BudgetOption = "n",
+            Budget = "particles", BudgetOption = "n", RowsPerPrompt = o => o.Int("n"),
             Options =
             [
                 N("particles"), TopKFilter, new("beta", Kind.Float, "1", "β, the reward temperature"),
@@ -95,7 +96,7 @@ public static class StrategyCatalog
         new()
         {
             Name = "deal", Summary = "DeAL (Huang et al. 2024): beam search on log P + λ·h(lookahead) with any composed reward h.",
-            Requires = [PrefixScorer], Samples = false, Budget = "beams (× top-k candidates per step)", BudgetOption = "beams",
+            Requires = [PrefixScorer], Samples = false, Budget = "beams (× top-k candidates per step)", BudgetOption = "beams", RowsPerPrompt = o => (long)o.Int("beams") * o.Int("top-k"),
             Options =
             [
                 new("top-k", Kind.Int, "5", "candidates per beam and step"), new("lookahead", Kind.Int, "8", "tokens rolled out from each candidate"),
@@ -110,7 +111,7 @@ public static class StrategyCatalog
         new()
         {
             Name = "tqstar", Summary = "Transfer Q* (Chakraborty et al. 2024): top-k tokens reweighted by exp(α·Q̂), Q̂ from baseline-policy rollouts.",
-            Requires = [PrefixScorer, BaselinePolicy], Uses = [BaselineReward], Streams = true, Samples = false, Budget = "rollouts per candidate (× top-k per step)", BudgetOption = "rollouts",
+            Requires = [PrefixScorer, BaselinePolicy], Uses = [BaselineReward], Streams = true, Samples = false, Budget = "rollouts per candidate (× top-k per step)", BudgetOption = "rollouts", RowsPerPrompt = o => 1 + (long)o.Int("top-k") * o.Int("rollouts"),
             Options =
             [
                 new("top-k", Kind.Int, "10", "candidate tokens per step"), new("alpha", Kind.Float, "1", "α, the Q weight"),
@@ -129,7 +130,7 @@ public static class StrategyCatalog
 
     private static StrategyEntry BestOfN(string name, BestOfNSelector selector, string summary, PotentialRole[] requires, PotentialRole[] uses) => new()
     {
-        Name = name, Summary = summary, Requires = requires, Uses = uses, Budget = "candidates", BudgetOption = "n",
+        Name = name, Summary = summary, Requires = requires, Uses = uses, Budget = "candidates", BudgetOption = "n", RowsPerPrompt = o => o.Int("n"),
         Options =
         [
             N("candidates"), TopKFilter, new("beta", Kind.Float, "1", "β of the weighted vote's softmax(r/β)"),

@@ -27,6 +27,9 @@ public sealed record StrategyEntry
     /// <summary>The option a compute budget sets (candidates, chain steps, particles, beams, rollouts), or null when it has none (a baseline).</summary>
     public string? BudgetOption { get; init; }
 
+    /// <summary>LM session rows one prompt occupies at its peak under these options (candidates, particles, beams × top-k, rollouts): what memory budgets multiply.</summary>
+    public Func<StrategyOptionValues, long> RowsPerPrompt { get; init; } = _ => 1;
+
     /// <summary>Whether it samples from the LM with the request's temperature (greedy and the search strategies do not).</summary>
     public bool Samples { get; init; } = true;
 
