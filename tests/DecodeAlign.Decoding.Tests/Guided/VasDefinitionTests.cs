@@ -159,7 +159,7 @@ public sealed class VasDefinitionTests
         var g = new GenerationOptions();
         Assert.Equal("top-k 6 exceeds the vocabulary (5)",
             Assert.Throws<ArgumentException>(() => new VasStrategy(lm, kernels, g, TwoValues(), new VasOptions { TopK = 6 })).Message);
-        Assert.Equal("beta must be > 0 (got -1)",
+        Assert.Equal("beta must be > 0 and finite (got -1)",
             Assert.Throws<ArgumentException>(() => new VasStrategy(lm, kernels, g, TwoValues(beta2: -1), new VasOptions { TopK = 2 })).Message);
         Assert.Equal("strategy 'vas' needs at least one value model (Potentials.Values)",
             Assert.Throws<ArgumentException>(() => new VasStrategy(lm, kernels, g, Potentials.None, new VasOptions { TopK = 2 })).Message);
