@@ -158,18 +158,8 @@ public sealed class Bundle : IDisposable
     }
 
     /// <summary>Where models/arith is: above libdecodealign.so, above this assembly, or above the working directory.</summary>
-    private static string? BuiltinRoot(string? libraryDir)
-    {
-        foreach (var start in new[] { libraryDir, Path.GetDirectoryName(typeof(Bundle).Assembly.Location), Environment.CurrentDirectory })
-        {
-            for (var dir = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "models", "arith");
-                if (Directory.Exists(Path.Combine(candidate, "lm"))) return candidate;
-            }
-        }
-        return null;
-    }
+    private static string? BuiltinRoot(string? libraryDir) =>
+        BuiltinModels.FindFrom(libraryDir, Path.GetDirectoryName(typeof(Bundle).Assembly.Location), Environment.CurrentDirectory);
 
     /// <summary>
     /// The reward a SPEC names (<see cref="RewardSpec"/>, the grammar of the CLI's --reward and the chat client's

@@ -4,7 +4,11 @@ namespace DecodeAlign.Chat;
 public static class BuiltinModels
 {
     /// <summary>The folder of the built-in models, searched upwards from the application and from the working directory, or null.</summary>
-    public static string? Root => Find(AppContext.BaseDirectory) ?? Find(Environment.CurrentDirectory);
+    public static string? Root => FindFrom(AppContext.BaseDirectory, Environment.CurrentDirectory);
+
+    /// <summary>The first models/arith found upwards from each of <paramref name="starts"/> in turn (null or empty entries skipped), or null.</summary>
+    public static string? FindFrom(params string?[] starts) =>
+        starts.Where(s => !string.IsNullOrEmpty(s)).Select(s => Find(s!)).FirstOrDefault(r => r is not null);
 
     /// <summary>The LM folder to use: the given path, or the built-in base LM.</summary>
     public static string ResolveLm(string? given) => given ?? Folder("lm");

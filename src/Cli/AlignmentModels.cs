@@ -52,5 +52,8 @@ internal sealed class AlignmentModels(ModelBundle bundle) : IDisposable
         }));
     }
 
+    /// <summary>The bundle's potentials with values at weight β and <paramref name="answers"/> as the answer extractor (the command's task).</summary>
+    public Potentials Potentials(float beta, Func<string, string?>? answers) => Bundle.Potentials(beta: beta) with { AnswerExtractor = answers };
+
     public void Dispose() => Bundle.Dispose();
 }

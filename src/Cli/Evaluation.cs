@@ -68,4 +68,23 @@ internal static class Evaluation
         return new EvaluationTotals(strategyName ?? settings.Name, done, correct, rewards.Count == done && done > 0 ? rewards.Average() : null,
             lmTokens, lmCalls, rmTokens, rmCalls, generated, wall.Elapsed.TotalSeconds, acceptance.Count > 0 ? acceptance.Average() : null);
     }
+
+    /// <summary>
+    /// <paramref name="perProblem"/> samples of each of the first <paramref name="count"/> problems, batch by batch with
+    /// each batch's seed as in <see cref="Run"/>; a problem's prompt is repeated and each repeat draws with its own row
+    /// key, so the samples are independent. What the reward report and rm-bench grade.
+    /// </summary>
+    public static IEnumerable<(Problem Problem, string[] Texts)> Samples(IEvalTask task, Split split, int count, int perProblem, int batchSize,
+        StrategySettings settings, AlignmentModels models, ITokenKernels kernels, CancellationToken ct)
+    {
+        var done = 0;
+        foreach (var chunk in task.Problems(split, count).Chunk(batchSize))
+        {
+            var strategy = settings.WithSeed(BatchSeed(settings.Generation.Sampling.Seed, done)).Create(models, kernels, Potentials.None);
+            var results = strategy.Decode(chunk.SelectMany(p => Enumerable.Repeat(models.Lm.EncodePrompt(task.Prompt(p)), perProblem)).ToArray(), ct);
+            for (var i = 0; i < chunk.Length; i++)
+                yield return (chunk[i], results.Skip(i * perProblem).Take(perProblem).Select(r => r.Text).ToArray());
+            done += chunk.Length;
+        }
+    }
 }

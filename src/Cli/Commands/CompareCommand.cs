@@ -92,7 +92,7 @@ internal static class CompareCommand
             if (!pr.GetValue(resume) && File.Exists(results.Csv))
                 throw new CliUsageException($"--out: {results.Csv} already exists; pass --resume to continue that run, or choose another --out.");
             var done = fresh ? [] : ResumeFrom(results, run);
-            var todo = cells.Where(c => done.All(d => d.Key != Key(c.Entry.Name, c.Budget))).ToArray();
+            var todo = cells.Where(c => done.All(d => d.Key != CompareCell.KeyOf(c.Entry.Name, c.Budget))).ToArray();
 
             using var kernels = common.CreateKernels(pr);
             var needReward = rewardText is not null || entries.Any(e => e.Requires.Contains(PotentialRole.Reward) || e.Requires.Contains(PotentialRole.PrefixScorer));
@@ -102,65 +102,53 @@ internal static class CompareCommand
             var rowTokens = Math.Min(models.Lm.Lm.Info.ContextLength, generation.MaxNewTokens + 128);
             var limit = common.ReadMemoryLimit(pr);
             foreach (var (entry, budget) in todo)
-                MemoryBudget.Check(Math.Min(batchSize, count), new StrategySettings
-                {
-                    Entry = entry,
-                    Options = budget is int b ? new Dictionary<string, string> { [entry.BudgetOption!] = b.ToString(CultureInfo.InvariantCulture) } : [],
-                    Generation = generation,
-                }, models, rowTokens, limit, $"--batch and --budgets ({Key(entry.Name, budget)})");
+                MemoryBudget.Check(Math.Min(batchSize, count), Settings(entry, budget), models, rowTokens, limit, $"--batch and --budgets ({CompareCell.KeyOf(entry.Name, budget)})");
             if (fresh) Start(results, run);
             Console.Error.WriteLine($"compare: {cells.Length} cells ({skipped} of them already in {results.Csv}), {count} {t.Name} problems each, reward {rewardText ?? "none"}");
             var all = new List<CompareCell>(done);
             var wall = Stopwatch.StartNew();
-            double workDone = 0, workLeft = todo.Sum(c => Weight(c.Entry, c.Budget));
+            double workDone = 0, workLeft = todo.Sum(c => Weight(c.Budget));
             for (var i = 0; i < todo.Length; i++)
             {
                 var (entry, budget) = todo[i];
-                var settings = new StrategySettings
-                {
-                    Entry = entry,
-                    Options = budget is int b ? new Dictionary<string, string> { [entry.BudgetOption!] = b.ToString(CultureInfo.InvariantCulture) } : [],
-                    Generation = generation,
-                    ExplicitTemperature = pr.GetResult(opts.Temperature) is { Implicit: false } ? generation.Sampling.Temperature : null,
-                };
-                var potentials = new Potentials
-                {
-                    Reward = models.Reward,
-                    PrefixScorer = models.PrefixScorer,
-                    Values = models.Value is null ? [] : [new WeightedValueModel(models.Value, settings.Beta)],
-                    AnswerExtractor = t.ExtractAnswer,
-                    BaselinePolicy = models.Baseline,
-                };
-                var label = Key(entry.Name, budget);
+                var settings = Settings(entry, budget);
+                var potentials = models.Potentials(settings.Beta, t.ExtractAnswer);
+                var label = CompareCell.KeyOf(entry.Name, budget);
                 var remaining = workDone > 0 ? TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / workDone * workLeft) : (TimeSpan?)null;
                 var totals = Evaluation.Run(t, s, count, batchSize, settings, models, kernels, potentials, ct,
                     n => Progress(i + 1 + skipped, cells.Length, label, n, count, wall.Elapsed, remaining));
                 var cell = new CompareCell(entry.Name, budget, totals.Problems, totals.Correct, totals.MeanReward, totals.LmTokens, totals.LmCalls,
                     totals.RmTokens, totals.RmCalls, totals.GeneratedTokens, totals.AcceptanceRate, totals.WallSeconds, Graded: fileTask?.Graded ?? true);
                 all.Add(cell);
-                results.Append(cell, Ordered(all, cells), run);
-                workDone += Weight(entry, budget);
-                workLeft -= Weight(entry, budget);
+                results.Append(cell, Ordered(all), run);
+                workDone += Weight(budget);
+                workLeft -= Weight(budget);
                 Console.Error.WriteLine($"{(AnsiConsole.Profile.Capabilities.Interactive && !Console.IsErrorRedirected ? "\r\u001b[K" : "")}[{i + 1 + skipped}/{cells.Length}] {label}: {(cell.Graded ? $"accuracy {cell.Accuracy:P1}" : $"mean reward {cell.MeanReward:F3}")}, {cell.WallSeconds:F1} s");
             }
-            var ordered = Ordered(all, cells);
+            var ordered = Ordered(all);
             results.WriteViews(ordered, run);
             var plots = ComparePlots.Write(ordered, results.Folder);
             Console.Out.Write(File.ReadAllText(Path.Combine(results.Folder, "results.md")));
             Console.Error.WriteLine($"wrote {results.Csv}, results.json, results.md and {plots.Count} plots (PNG and SVG) in {results.Folder} ({wall.Elapsed.TotalSeconds:F0} s)");
             return Task.FromResult(0);
+
+            StrategySettings Settings(StrategyEntry entry, int? budget) => new()
+            {
+                Entry = entry,
+                Options = budget is int b ? new Dictionary<string, string> { [entry.BudgetOption!] = b.ToString(CultureInfo.InvariantCulture) } : [],
+                Generation = generation,
+                ExplicitTemperature = pr.GetResult(opts.Temperature) is { Implicit: false } ? generation.Sampling.Temperature : null,
+            };
         });
         return cmd;
     }
 
-    private static string Key(string strategy, int? budget) => $"{strategy}@{budget?.ToString(CultureInfo.InvariantCulture) ?? "-"}";
-
     /// <summary>Cells in catalog order, budgets ascending within a strategy, whatever order they finished (or were resumed) in.</summary>
-    private static List<CompareCell> Ordered(List<CompareCell> all, (StrategyEntry Entry, int? Budget)[] cells) =>
+    private static List<CompareCell> Ordered(List<CompareCell> all) =>
         all.OrderBy(c => StrategyCatalog.All.Select(e => e.Name).ToList().IndexOf(c.Strategy) is var i && i < 0 ? int.MaxValue : i).ThenBy(c => c.Budget ?? 0).ToList();
 
     /// <summary>Relative cost of a cell for the time estimate: its budget (1 for baselines), a rough but monotone guide.</summary>
-    private static double Weight(StrategyEntry entry, int? budget) => budget ?? 1;
+    private static double Weight(int? budget) => budget ?? 1;
 
     private static void Start(CompareResults results, JsonObject run)
     {

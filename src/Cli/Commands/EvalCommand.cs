@@ -55,7 +55,7 @@ internal static class EvalCommand
             var needReward = report || settings.NeedsReward || pr.GetValue(opts.Reward) is not null || pr.GetValue(opts.Model) is null;
             using var models = AlignmentModels.Load(pr.GetValue(opts.Model), pr.GetValue(opts.Reward), pr.GetValue(opts.Value), common.ModelOptions(pr),
                 needReward, settings.NeedsValue, pr.GetValue(opts.Baseline), settings.NeedsBaseline);
-            var potentials = Potentials(models, settings, t);
+            var potentials = models.Potentials(settings.Beta, t.ExtractAnswer);
             // Arith prompts are short: a row holds at most the response and a prompt of a few dozen tokens.
             var rowTokens = Math.Min(models.Lm.Lm.Info.ContextLength, settings.Generation.MaxNewTokens + 128);
             MemoryBudget.Check(report ? (long)Math.Min(batchSize, count) * samplesPerProblem : Math.Min(batchSize, count), settings, models, rowTokens,
@@ -78,15 +78,6 @@ internal static class EvalCommand
     /// held-out set, so the numbers compare (about half a minute on two cores; 80 samples took 1.5 s).
     /// </summary>
     private const int ReportProblems = 500;
-
-    private static Potentials Potentials(AlignmentModels m, StrategySettings s, IEvalTask task) => new()
-    {
-        Reward = m.Reward,
-        PrefixScorer = m.PrefixScorer,
-        Values = m.Value is null ? [] : [new WeightedValueModel(m.Value, s.Beta)],
-        AnswerExtractor = task.ExtractAnswer,
-        BaselinePolicy = m.Baseline,
-    };
 
     private static JsonObject Evaluate(IEvalTask task, Split split, int count, int batchSize, StrategySettings settings, AlignmentModels models,
         ITokenKernels kernels, Potentials potentials, CancellationToken ct)
@@ -118,21 +109,16 @@ internal static class EvalCommand
         AlignmentModels models, ITokenKernels kernels, CancellationToken ct)
     {
         var wall = Stopwatch.StartNew();
-        var problems = task.Problems(split, count).ToArray();
         var labels = new List<bool>();
         var queries = new List<RewardQuery>();
-        for (var start = 0; start < problems.Length; start += batchSize)
+        var problems = 0;
+        foreach (var (problem, texts) in Evaluation.Samples(task, split, count, perProblem, batchSize, settings, models, kernels, ct))
         {
-            var chunk = problems.Skip(start).Take(batchSize).ToArray();
-            var s = settings.WithSeed(Evaluation.BatchSeed(settings.Generation.Sampling.Seed, start));
-            // Each problem's prompt is repeated: row i draws with its own key, so the repeats are independent samples.
-            var prompts = chunk.SelectMany(p => Enumerable.Repeat(models.Lm.EncodePrompt(task.Prompt(p)), perProblem)).ToArray();
-            var results = s.Create(models, kernels, Decoding.Potentials.None).Decode(prompts, ct);
-            for (var i = 0; i < results.Count; i++)
+            problems++;
+            foreach (var text in texts)
             {
-                var problem = chunk[i / perProblem];
-                labels.Add(task.IsCorrect(problem, results[i].Text));
-                queries.Add(new RewardQuery(task.Prompt(problem), results[i].Text));
+                labels.Add(task.IsCorrect(problem, text));
+                queries.Add(new RewardQuery(task.Prompt(problem), text));
             }
         }
         var scores = models.Reward!.Score(queries, ct);
@@ -142,7 +128,7 @@ internal static class EvalCommand
         {
             ["reward"] = models.RewardSpec?.Text,
             ["reward_model"] = models.Reward.Source,
-            ["problems"] = problems.Length,
+            ["problems"] = problems,
             ["samples_per_problem"] = perProblem,
             ["samples"] = labels.Count,
             ["base_accuracy"] = labels.Count(l => l) / (double)labels.Count,

@@ -65,14 +65,7 @@ internal static class GenerateCommand
             using var models = AlignmentModels.Load(pr.GetValue(model), pr.GetValue(reward), pr.GetValue(value), common.ModelOptions(pr),
                 settings.NeedsReward, settings.NeedsValue, pr.GetValue(baseline), settings.NeedsBaseline);
             var taskName = pr.GetValue(task) ?? (builtin ? "arith" : null);
-            var potentials = new Potentials
-            {
-                Reward = models.Reward,
-                PrefixScorer = models.PrefixScorer,
-                Values = models.Value is null ? [] : [new WeightedValueModel(models.Value, settings.Beta)],
-                AnswerExtractor = taskName is null ? null : Tasks.TaskRegistry.Get(taskName).ExtractAnswer,
-                BaselinePolicy = models.Baseline,
-            };
+            var potentials = models.Potentials(settings.Beta, taskName is null ? null : Tasks.TaskRegistry.Get(taskName).ExtractAnswer);
             var lm = models.Lm;
             var ids = lm.EncodePrompt(pr.GetValue(prompt)!);
             MemoryBudget.Check(count, settings, models, Math.Min(lm.Lm.Info.ContextLength, ids.Length + settings.Generation.MaxNewTokens), common.ReadMemoryLimit(pr),

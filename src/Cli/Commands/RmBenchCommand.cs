@@ -103,23 +103,15 @@ internal static class RmBenchCommand
     /// <summary>Samples k responses per problem from the base LM (temperature 1) and pairs every correct one with every wrong one; the subset is the problem's number of steps.</summary>
     private static List<Pair> SamplePairs(IEvalTask task, int count, int k, ulong seed, AlignmentModels models, ITokenKernels kernels, CancellationToken ct)
     {
-        var pairs = new List<Pair>();
         var settings = new StrategySettings { Entry = StrategyCatalog.Get("sample"), Generation = new GenerationOptions { MaxNewTokens = 96, Sampling = new SamplingParameters { Seed = seed } } };
-        var done = 0;
-        foreach (var chunk in task.Problems(Split.Test, count).Chunk(16))
+        var pairs = new List<Pair>();
+        foreach (var (problem, texts) in Evaluation.Samples(task, Split.Test, count, k, 16, settings, models, kernels, ct))
         {
-            var strategy = settings.WithSeed(Evaluation.BatchSeed(seed, done)).Create(models, kernels, Potentials.None);
-            var results = strategy.Decode(chunk.SelectMany(p => Enumerable.Repeat(models.Lm.EncodePrompt(task.Prompt(p)), k)).ToArray(), ct);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                var texts = results.Skip(i * k).Take(k).Select(r => r.Text).ToArray();
-                var right = texts.Where(x => task.IsCorrect(chunk[i], x)).ToArray();
-                var wrong = texts.Where(x => !task.IsCorrect(chunk[i], x)).ToArray();
-                var steps = chunk[i].Solution.Count(c => c == '=');
-                foreach (var c in right)
-                    foreach (var r in wrong) pairs.Add(new Pair(task.Prompt(chunk[i]), c, r, steps == 1 ? "1 step" : $"{steps} steps"));
-            }
-            done += chunk.Length;
+            var right = texts.Where(x => task.IsCorrect(problem, x)).ToArray();
+            var wrong = texts.Where(x => !task.IsCorrect(problem, x)).ToArray();
+            var steps = problem.Solution.Count(c => c == '=');
+            foreach (var c in right)
+                foreach (var r in wrong) pairs.Add(new Pair(task.Prompt(problem), c, r, steps == 1 ? "1 step" : $"{steps} steps"));
         }
         return pairs;
     }

@@ -15,7 +15,10 @@ internal sealed record CompareCell(string Strategy, int? Budget, int Problems, i
     public double Accuracy => (double)Correct / Problems;
 
     /// <summary>The cell's key: strategy and budget.</summary>
-    public string Key => $"{Strategy}@{Budget?.ToString(CultureInfo.InvariantCulture) ?? "-"}";
+    public string Key => KeyOf(Strategy, Budget);
+
+    /// <summary>The key of a strategy at a budget ("bon@16", "greedy@-").</summary>
+    public static string KeyOf(string strategy, int? budget) => $"{strategy}@{budget?.ToString(CultureInfo.InvariantCulture) ?? "-"}";
 
     /// <summary>The 95% Wilson score interval of the accuracy.</summary>
     public (double Low, double High) Interval => WilsonInterval.Of(Correct, Problems);

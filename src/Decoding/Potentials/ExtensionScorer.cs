@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DecodeAlign.Models;
 using DecodeAlign.Models.Rewards;
 
@@ -14,17 +13,15 @@ namespace DecodeAlign.Decoding;
 public sealed class ExtensionScorer : IDisposable
 {
     private readonly LanguageModel _model;
-    private readonly IRewardModel? _reward;
+    private readonly RewardTally? _text;
     private readonly int? _eos;
-    private long _textCalls, _textRows;
-    private TimeSpan _textTime;
 
     /// <summary>Uses <paramref name="scorer"/> when given (it must score the LM's tokens), else the text <paramref name="reward"/>.</summary>
     public ExtensionScorer(LanguageModel model, IPrefixScorer? scorer, IRewardModel? reward)
     {
         if (scorer is null && reward is null) throw new ArgumentException("an extension scorer needs a prefix scorer or a reward model");
         _model = model;
-        _reward = scorer is null ? reward : null;
+        _text = scorer is null ? new RewardTally(reward!, model) : null;
         Session = scorer?.CreateSession();
         _eos = model.EosTokenIds.Count > 0 ? model.EosTokenIds[0] : null;
     }
@@ -69,18 +66,11 @@ public sealed class ExtensionScorer : IDisposable
             if (!promptTexts.TryGetValue(key, out var prompt)) promptTexts[key] = prompt = _model.Tokenizer.Decode(prefix.AsSpan(0, promptLengths[i]));
             queries[i] = new RewardQuery(prompt, _model.Tokenizer.Decode([.. prefix.AsSpan(promptLengths[i]), .. runs[i]]));
         }
-        var watch = Stopwatch.StartNew();
-        var rewards = _reward!.Score(queries, cancellationToken);
-        _textTime += watch.Elapsed;
-        _textCalls++;
-        _textRows += n;
-        if (rewards.Length != n) throw new InvalidOperationException($"{_reward.Source} returned {rewards.Length} rewards for {n} queries.");
-        return rewards;
+        return _text!.Score(queries, cancellationToken);
     }
 
-    /// <summary>Work done so far: model calls, tokens (rows for a text reward) and time inside the model.</summary>
-    public (long Calls, long Tokens, TimeSpan Time) Work =>
-        Session is { } s ? (s.Telemetry.ModelCalls, s.Telemetry.TokensComputed, s.Telemetry.RuntimeTime) : (_textCalls, _textRows, _textTime);
+    /// <summary>The text reward's work (calls, rows, time) for <see cref="Engine.ComputeMeter.Trace"/>; zero with a prefix scorer, whose <see cref="Session"/> counts its own.</summary>
+    public (long Calls, long Tokens, TimeSpan Time) TextWork => _text?.Work ?? default;
 
     /// <inheritdoc />
     public void Dispose() => Session?.Dispose();

@@ -18,6 +18,9 @@ public sealed class RewardTally(IRewardModel model, LanguageModel lm)
     /// <summary>Time inside the reward model.</summary>
     public TimeSpan Time { get; private set; }
 
+    /// <summary>Calls, rows and time together, as <see cref="Engine.ComputeMeter.Trace"/> takes them.</summary>
+    public (long Calls, long Tokens, TimeSpan Time) Work => (Calls, Rows, Time);
+
     /// <summary>One batched Score call for (prompt tokens, response text) pairs; the prompt is decoded with the LM's tokenizer.</summary>
     public float[] Score(IReadOnlyList<(int[] Prompt, string Response)> items, CancellationToken ct)
     {
@@ -28,13 +31,20 @@ public sealed class RewardTally(IRewardModel model, LanguageModel lm)
             if (!promptTexts.TryGetValue(x.Prompt, out var text)) promptTexts[x.Prompt] = text = lm.Tokenizer.Decode(x.Prompt);
             return new RewardQuery(text, x.Response);
         }).ToArray();
+        return Score(queries, ct);
+    }
+
+    /// <summary>One batched Score call for ready (prompt text, response text) queries.</summary>
+    public float[] Score(IReadOnlyList<RewardQuery> queries, CancellationToken ct)
+    {
+        if (queries.Count == 0) return [];
         var watch = Stopwatch.StartNew();
         var scores = model.Score(queries, ct);
         Time += watch.Elapsed;
         Calls++;
-        Rows += queries.Length;
-        if (scores.Length != queries.Length)
-            throw new InvalidOperationException($"{model.Source} returned {scores.Length} rewards for {queries.Length} queries.");
+        Rows += queries.Count;
+        if (scores.Length != queries.Count)
+            throw new InvalidOperationException($"{model.Source} returned {scores.Length} rewards for {queries.Count} queries.");
         return scores;
     }
 }

@@ -166,9 +166,7 @@ public sealed class DealStrategy : DecodingStrategy<DealOptions>
         }
 
         wall.Stop();
-        var work = heuristic?.Work ?? (0, 0, TimeSpan.Zero);
-        var t = lm.Telemetry;
-        var compute = new ComputeTrace(t.TokensComputed, t.ModelCalls, work.Tokens, work.Calls, generated, t.RuntimeTime + work.Time, wall.Elapsed, prefill);
+        var compute = ComputeMeter.Trace(lm, heuristic?.Session is { } scorerSession ? [scorerSession] : [], generated, wall.Elapsed, prefill, heuristic?.TextWork ?? default);
         var results = new DecodeResult[prompts.Count];
         for (var p = 0; p < prompts.Count; p++)
         {

@@ -224,9 +224,7 @@ public sealed class QAlignStrategy : DecodingStrategy<QAlignOptions>
         /// <summary>Each prompt's chosen state with its trace.</summary>
         public DecodeResult[] Results(Stopwatch wall)
         {
-            var t = Session.Telemetry;
-            var compute = new ComputeTrace(t.TokensComputed, t.ModelCalls, _tally.Rows, _tally.Calls, _sampled,
-                t.RuntimeTime + _tally.Time, wall.Elapsed, _prefill);
+            var compute = ComputeMeter.Trace(Session, [], _sampled, wall.Elapsed, _prefill, _tally.Work);
             var extract = _s.Options.Selection == QAlignSelection.LastState ? null : _s.Potentials.AnswerExtractor;
             var answers = _history.Select(states => states.Select(st => extract?.Invoke(st.Text)).ToArray()).ToList();
             var chosen = Choose(answers);

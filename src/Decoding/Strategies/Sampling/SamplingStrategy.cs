@@ -43,8 +43,7 @@ public sealed class SamplingStrategy : IDecodingStrategy
         var generator = new RolloutEngine(_model, _kernels, _options) { OnText = OnText };
         var generated = generator.Generate(session, keys, cancellationToken);
         wall.Stop();
-        var t = session.Telemetry;
-        var compute = new ComputeTrace(t.TokensComputed, t.ModelCalls, 0, 0, generated.Sum(g => g.Tokens.Count), t.RuntimeTime, wall.Elapsed, generator.PrefillTime);
+        var compute = ComputeMeter.Trace(session, [], generated.Sum(g => g.Tokens.Count), wall.Elapsed, generator.PrefillTime);
         return generated.Select(g => new DecodeResult([.. g.Tokens], g.Text, g.Finish, null,
             new DecodeTrace { Strategy = Name, Compute = compute })).ToArray();
     }

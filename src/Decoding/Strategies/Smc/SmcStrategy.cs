@@ -144,12 +144,7 @@ public sealed class SmcStrategy : DecodingStrategy<SmcOptions>
         var chosen = Choose(particles, weights, answers, prompts.Count);
 
         wall.Stop();
-        var lmT = lm.Telemetry;
-        var scorerT = scorer?.Telemetry;
-        var compute = new ComputeTrace(
-            lmT.TokensComputed, lmT.ModelCalls,
-            (scorerT?.TokensComputed ?? 0) + tally.Rows, (scorerT?.ModelCalls ?? 0) + tally.Calls,
-            generatedTokens, lmT.RuntimeTime + (scorerT?.RuntimeTime ?? TimeSpan.Zero) + tally.Time, wall.Elapsed, prefill);
+        var compute = ComputeMeter.Trace(lm, scorer is null ? [] : [scorer], generatedTokens, wall.Elapsed, prefill, tally.Work);
         var results = new DecodeResult[prompts.Count];
         for (var p = 0; p < prompts.Count; p++)
         {

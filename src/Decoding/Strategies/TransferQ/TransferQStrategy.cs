@@ -91,14 +91,8 @@ public sealed class TransferQStrategy : DecodingStrategy<TransferQOptions>
         var generator = new RolloutEngine(Model, Kernels, Generation) { OnText = OnText };
         var generated = generator.Generate(lm, guides, keys, Choose, out var lastQ, cancellationToken);
         wall.Stop();
-        var compute = ComputeMeter.Trace(lm, guides, generated.Sum(g => g.Tokens.Count) + rolloutTokens, wall.Elapsed, generator.PrefillTime);
-        var text = new[] { reward, baselineReward }.OfType<ExtensionScorer>().Where(s => s.Session is null).Select(s => s.Work).ToArray();
-        compute = compute with
-        {
-            RewardCalls = compute.RewardCalls + text.Sum(w => w.Calls),
-            RewardTokens = compute.RewardTokens + text.Sum(w => w.Tokens),
-            ModelTime = compute.ModelTime + text.Aggregate(TimeSpan.Zero, (a, w) => a + w.Time),
-        };
+        var compute = ComputeMeter.Trace(lm, guides, generated.Sum(g => g.Tokens.Count) + rolloutTokens, wall.Elapsed, generator.PrefillTime,
+            reward.TextWork, baselineReward?.TextWork ?? default);
         return generated.Select((g, i) => new DecodeResult([.. g.Tokens], g.Text, g.Finish, lastQ[i], new DecodeTrace { Strategy = Name, Compute = compute })).ToArray();
 
         void Choose(RowOutputs logits, ReadOnlySpan<SampleKey> stepKeys, Span<int> tokens, Span<float> scores, CancellationToken ct)
