@@ -8,10 +8,14 @@ internal static class CliErrors
     /// <summary>Exit code for user errors (bad files, bad options, bad input).</summary>
     public const int UserError = 2;
 
-    /// <summary>Exit code when the run was cancelled (Ctrl+C).</summary>
+    /// <summary>Exit code when the run was cancelled by SIGINT (Ctrl+C): 128 + 2, as shells report it.</summary>
     public const int Cancelled = 130;
 
-    public static int Run(Func<int> body)
+    /// <summary>Exit code when the run was cancelled by SIGTERM: 128 + 15.</summary>
+    public const int Terminated = 143;
+
+    /// <summary>Runs a verb; <paramref name="cancelledExitCode"/> says which signal's code a cancelled run exits with.</summary>
+    public static int Run(Func<int> body, Func<int>? cancelledExitCode = null)
     {
         try
         {
@@ -22,12 +26,22 @@ internal static class CliErrors
             Console.Error.WriteLine($"error: {ex.Message}");
             return UserError;
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A full disk, a closed pipe or a path that cannot be written: the environment, not a bug; say which.
+            Console.Error.WriteLine($"error: {(IsStandardOutput(ex) ? "standard output: " : "")}{ex.Message.TrimEnd('.', ' ')}.");
+            return UserError;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("cancelled");
-            return Cancelled;
+            return cancelledExitCode?.Invoke() ?? Cancelled;
         }
     }
+
+    /// <summary>Whether the failed write was to the console's output (its message names no file).</summary>
+    private static bool IsStandardOutput(Exception ex) =>
+        ex is IOException && ex.StackTrace?.Contains("System.ConsolePal", StringComparison.Ordinal) == true;
 
     /// <summary>
     /// System.CommandLine's parse message with .NET type names replaced by what the user should type

@@ -39,7 +39,7 @@ internal sealed class CommonOptions
         cmd.Options.Add(MemoryLimit);
     }
 
-    public OnnxModelOptions ModelOptions(ParseResult pr) => new()
+    public OnnxModelOptions ModelOptions(ParseResult pr) => new OnnxModelOptions()
     {
         Provider = pr.GetValue(Provider)?.ToLowerInvariant() switch
         {
@@ -47,8 +47,8 @@ internal sealed class CommonOptions
             "cuda" => ExecutionProvider.Cuda,
             var other => throw new CliUsageException($"--execution-provider must be cpu or cuda (got '{other}')."),
         },
-        IntraOpThreads = pr.GetValue(Threads) >= 0 ? pr.GetValue(Threads) : throw new CliUsageException("--threads must be >= 0."),
-    };
+        IntraOpThreads = pr.GetValue(Threads),
+    }.Validated("--threads");
 
     /// <summary>The memory limit in bytes.</summary>
     public long ReadMemoryLimit(ParseResult pr) =>
@@ -65,6 +65,24 @@ internal sealed class CommonOptions
         catch (ArgumentException ex)
         {
             throw new CliUsageException($"--backend: {ex.Message}");
+        }
+    }
+}
+
+/// <summary>The library's option rules, reported under the CLI flag's name.</summary>
+internal static class ModelOptionChecks
+{
+    /// <summary>Runs <see cref="OnnxModelOptions.Validate"/> before any model loads; a failure names <paramref name="flag"/>.</summary>
+    public static OnnxModelOptions Validated(this OnnxModelOptions options, string flag)
+    {
+        try
+        {
+            options.Validate();
+            return options;
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliUsageException($"{flag}: {ex.Message}");
         }
     }
 }

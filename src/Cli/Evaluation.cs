@@ -7,8 +7,9 @@ using DecodeAlign.Tasks;
 namespace DecodeAlign.Cli;
 
 /// <summary>What one strategy did on a task's problems: accuracy by the checker, the reward of its responses and the compute it spent.</summary>
+/// <remarks><see cref="Cancelled"/>: the run was stopped early; the figures cover the <see cref="Problems"/> finished before it.</remarks>
 internal sealed record EvaluationTotals(string Strategy, int Problems, int Correct, double? MeanReward, long LmTokens, long LmCalls,
-    long RmTokens, long RmCalls, long GeneratedTokens, double WallSeconds, double? AcceptanceRate)
+    long RmTokens, long RmCalls, long GeneratedTokens, double WallSeconds, double? AcceptanceRate, bool Cancelled = false)
 {
     public double Accuracy => (double)Correct / Problems;
 }
@@ -25,7 +26,8 @@ internal static class Evaluation
     /// <summary>
     /// Decodes the first <paramref name="count"/> problems of the split; responses the strategy did not score are scored
     /// afterwards with the bundle's reward for the report only (not counted as the strategy's compute).
-    /// <paramref name="progress"/> receives the number of problems done after each batch.
+    /// <paramref name="progress"/> receives the number of problems done after each batch. Cancellation stops within one
+    /// decoding step; the batch in flight is dropped and the totals, marked cancelled, cover the batches that finished.
     /// </summary>
     public static EvaluationTotals Run(IEvalTask task, Split split, int count, int batchSize, StrategySettings settings, AlignmentModels models,
         ITokenKernels kernels, Potentials potentials, CancellationToken ct, Action<int>? progress = null)
@@ -39,13 +41,19 @@ internal static class Evaluation
         var unscored = new List<RewardQuery>();
         string? strategyName = null;
         // Problems are generated batch by batch, so a large --problems never builds them all first.
+        var cancelled = false;
         foreach (var chunk in task.Problems(split, count).Chunk(batchSize))
         {
-            ct.ThrowIfCancellationRequested();
             var strategy = settings.WithSeed(BatchSeed(settings.Generation.Sampling.Seed, done)).Create(models, kernels, potentials);
             strategyName = strategy.Name;
             var prompts = chunk.Select(p => models.Lm.EncodePrompt(task.Prompt(p))).ToArray();
-            var results = strategy.Decode(prompts, ct);
+            var results = ct.IsCancellationRequested ? null : strategy.Decode(prompts, ct);
+            // A cancelled batch holds partial responses; grading them would count unfinished work.
+            if (results is null || ct.IsCancellationRequested)
+            {
+                cancelled = true;
+                break;
+            }
             for (var i = 0; i < chunk.Length; i++)
             {
                 if (task.IsCorrect(chunk[i], results[i].Text)) correct++;
@@ -64,9 +72,10 @@ internal static class Evaluation
             progress?.Invoke(done);
         }
         wall.Stop();
-        if (models.Reward is not null && unscored.Count > 0) rewards.AddRange(models.Reward.Score(unscored, ct).Select(x => (double)x));
+        // A cancelled run reports what finished and returns at once, so its unscored responses stay unscored (mean reward null).
+        if (!cancelled && models.Reward is not null && unscored.Count > 0) rewards.AddRange(models.Reward.Score(unscored, ct).Select(x => (double)x));
         return new EvaluationTotals(strategyName ?? settings.Name, done, correct, rewards.Count == done && done > 0 ? rewards.Average() : null,
-            lmTokens, lmCalls, rmTokens, rmCalls, generated, wall.Elapsed.TotalSeconds, acceptance.Count > 0 ? acceptance.Average() : null);
+            lmTokens, lmCalls, rmTokens, rmCalls, generated, wall.Elapsed.TotalSeconds, acceptance.Count > 0 ? acceptance.Average() : null, cancelled);
     }
 
     /// <summary>
@@ -82,6 +91,8 @@ internal static class Evaluation
         {
             var strategy = settings.WithSeed(BatchSeed(settings.Generation.Sampling.Seed, done)).Create(models, kernels, Potentials.None);
             var results = strategy.Decode(chunk.SelectMany(p => Enumerable.Repeat(models.Lm.EncodePrompt(task.Prompt(p)), perProblem)).ToArray(), ct);
+            // Partial samples of a cancelled batch are not samples of the LM: stop rather than grade them.
+            ct.ThrowIfCancellationRequested();
             for (var i = 0; i < chunk.Length; i++)
                 yield return (chunk[i], results.Skip(i * perProblem).Take(perProblem).Select(r => r.Text).ToArray());
             done += chunk.Length;

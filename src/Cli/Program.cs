@@ -20,13 +20,25 @@ public static class Program
         return root;
     }
 
-    /// <summary>Entry point: user errors print one line to stderr and exit non-zero, without a stack trace.</summary>
-    public static int Main(string[] args) =>
+    /// <summary>Entry point: user errors print one line to stderr and exit 2, without a stack trace; SIGINT/SIGTERM exit 130/143.</summary>
+    public static int Main(string[] args)
+    {
+        using var signals = new CliSignals();
+        return Run(args, signals.Token, () => signals.ExitCode);
+    }
+
+    /// <summary>
+    /// Runs one command line with <paramref name="ct"/> as the run's cancellation (tests pass their own deadline);
+    /// <paramref name="cancelledExitCode"/> gives the exit code of a cancelled run.
+    /// </summary>
+    internal static int Run(string[] args, CancellationToken ct, Func<int>? cancelledExitCode = null) =>
         CliErrors.Run(() =>
         {
             var parsed = BuildRoot().Parse(args);
             // A parse error is a user error like any other: one line naming the option, exit 2, not the whole help text.
             if (parsed.Errors.Count > 0) throw new CliUsageException(CliErrors.ParseMessage(parsed.Errors[0].Message));
-            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-        });
+            var code = parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, ct)
+                .GetAwaiter().GetResult();
+            return code == CliErrors.Cancelled && cancelledExitCode is not null ? cancelledExitCode() : code;
+        }, cancelledExitCode);
 }

@@ -51,6 +51,22 @@ internal sealed record StrategySettings
             OnText = onText,
         });
 
+    /// <summary>
+    /// The one --temperature rule of generate, eval and compare: finite; &gt; 0 for strategies that sample (temperature 0
+    /// is greedy decoding, a strategy of its own); &gt;= 0 for those that choose among scored candidates, where 0 takes
+    /// the best one. Greedy ignores the option.
+    /// </summary>
+    public void CheckTemperature()
+    {
+        var t = Generation.Sampling.Temperature;
+        if (Name == "greedy") return;
+        if (Entry.Samples && !(t > 0 && float.IsFinite(t)))
+            throw new CliUsageException($"--temperature must be a finite number > 0 for {Name}, which samples (got {Format(t)}); for temperature 0 use --strategy greedy.");
+        if (!Entry.Samples && !(t >= 0 && float.IsFinite(t)))
+            throw new CliUsageException($"--temperature must be a finite number >= 0 for {Name} (got {Format(t)}); 0 takes the best-scoring candidate.");
+        static string Format(float x) => x.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The same settings with another seed.</summary>
     public StrategySettings WithSeed(ulong seed) => this with { Generation = Generation with { Sampling = Generation.Sampling with { Seed = seed } } };
 }

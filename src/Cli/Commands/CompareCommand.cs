@@ -70,6 +70,7 @@ internal static class CompareCommand
                 MaxNewTokens = pr.GetValue(opts.MaxNewTokens),
                 Sampling = new SamplingParameters { Temperature = pr.GetValue(opts.Temperature), Seed = pr.GetValue(opts.Seed) },
             };
+            foreach (var e in entries) new StrategySettings { Entry = e, Generation = generation }.CheckTemperature();
             generation.Validate();
             var cells = entries.SelectMany(e => e.BudgetOption is null ? [(Entry: e, Budget: (int?)null)] : budgetList.Select(b => (Entry: e, Budget: (int?)b))).ToArray();
             var rewardText = pr.GetValue(opts.Reward) ?? (pr.GetValue(opts.Model) is null ? "verifier" : null);
@@ -117,6 +118,8 @@ internal static class CompareCommand
                 var remaining = workDone > 0 ? TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / workDone * workLeft) : (TimeSpan?)null;
                 var totals = Evaluation.Run(t, s, count, batchSize, settings, models, kernels, potentials, ct,
                     n => Progress(i + 1 + skipped, cells.Length, label, n, count, wall.Elapsed, remaining));
+                // The cell in flight is lost, never appended half done: --resume runs it again.
+                if (totals.Cancelled) throw new OperationCanceledException(ct);
                 var cell = new CompareCell(entry.Name, budget, totals.Problems, totals.Correct, totals.MeanReward, totals.LmTokens, totals.LmCalls,
                     totals.RmTokens, totals.RmCalls, totals.GeneratedTokens, totals.AcceptanceRate, totals.WallSeconds, Graded: fileTask?.Graded ?? true);
                 all.Add(cell);

@@ -48,8 +48,9 @@ internal static class EvalCommand
                 MaxNewTokens = pr.GetValue(opts.MaxNewTokens),
                 Sampling = new SamplingParameters { Temperature = pr.GetValue(opts.Temperature), Seed = pr.GetValue(opts.Seed) },
             };
-            generation.Validate();
             var settings = strategies.Read(pr, generation, report ? "sample" : null, opts.Temperature);
+            settings.CheckTemperature();
+            generation.Validate();
 
             using var kernels = common.CreateKernels(pr);
             var needReward = report || settings.NeedsReward || pr.GetValue(opts.Reward) is not null || pr.GetValue(opts.Model) is null;
@@ -68,7 +69,9 @@ internal static class EvalCommand
             result["seed"] = settings.Generation.Sampling.Seed;
             if (pr.GetValue(json)) Console.Out.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             else PrintText(result);
-            return Task.FromResult(0);
+            if (result["cancelled"]?.GetValue<bool>() != true) return Task.FromResult(0);
+            Console.Error.WriteLine($"cancelled: partial result over the {result["problems"]} problems that finished");
+            return Task.FromResult(CliErrors.Cancelled);
         });
         return cmd;
     }
@@ -89,7 +92,7 @@ internal static class EvalCommand
             ["n"] = settings.N,
             ["problems"] = t.Problems,
             ["correct"] = t.Correct,
-            ["accuracy"] = t.Accuracy,
+            ["accuracy"] = t.Problems > 0 ? t.Accuracy : null,
             ["mean_reward"] = t.MeanReward,
             ["lm_tokens"] = t.LmTokens,
             ["lm_calls"] = t.LmCalls,
@@ -97,6 +100,7 @@ internal static class EvalCommand
             ["rm_calls"] = t.RmCalls,
             ["generated_tokens"] = t.GeneratedTokens,
             ["wall_seconds"] = t.WallSeconds,
+            ["cancelled"] = t.Cancelled,
         };
     }
 

@@ -55,9 +55,8 @@ internal static class GenerateCommand
                     Seed = pr.GetValue(seed),
                 },
             };
-            if (entry.Samples && !(generation.Sampling.Temperature > 0))
-                throw new CliUsageException($"--temperature must be > 0 for sampling (got {generation.Sampling.Temperature}); use --strategy greedy for temperature 0.");
             var settings = strategies.Read(pr, generation, temperature: temperature);
+            settings.CheckTemperature();
             settings.Generation.Validate();
 
             using var kernels = common.CreateKernels(pr);
@@ -92,7 +91,9 @@ internal static class GenerateCommand
                 if (count > 1)
                     for (var i = 0; i < results.Count; i++) Console.Out.WriteLine($"--- sample {i} ---\n{results[i].Text}");
                 else Console.Out.WriteLine(streaming ? "" : results[0].Text);
-                Console.Error.WriteLine($"[{stats["generated_tokens"]} tokens, {stats["tokens_per_second"]:F1} tok/s, prefill {stats["prefill_ms"]:F1} ms, {stats["per_token_ms"]:F2} ms/token, finish: {results[0].Finish}]");
+                var c = results[0].Trace.Compute;
+                Console.Error.WriteLine(FormattableString.Invariant(
+                    $"[{c.GeneratedTokens} tokens, {TokensPerSecond(c):F1} tok/s, prefill {c.PrefillTime.TotalMilliseconds:F1} ms, {PerTokenMs(c):F2} ms/token, finish: {results[0].Finish}{(results[0].Finish == FinishReason.Cancelled ? " (partial result)" : "")}]"));
             }
             return Task.FromResult(results.Any(r => r.Finish == FinishReason.Cancelled) ? CliErrors.Cancelled : 0);
         });
@@ -123,16 +124,19 @@ internal static class GenerateCommand
         return o;
     }
 
+    private static double TokensPerSecond(ComputeTrace c) => c.GeneratedTokens / Math.Max(1e-9, c.WallTime.TotalSeconds);
+
+    /// <summary>Decode time per generated token; 0 when none was generated (a run cancelled during prefill).</summary>
+    private static double PerTokenMs(ComputeTrace c) => c.GeneratedTokens > 0 ? (c.WallTime - c.PrefillTime).TotalMilliseconds / c.GeneratedTokens : 0;
+
     private static JsonObject Stats(ComputeTrace c)
     {
-        var decodeMs = (c.WallTime - c.PrefillTime).TotalMilliseconds;
-        var steps = Math.Max(1, c.GeneratedTokens);
         return new JsonObject
         {
             ["generated_tokens"] = c.GeneratedTokens,
-            ["tokens_per_second"] = c.GeneratedTokens / Math.Max(1e-9, c.WallTime.TotalSeconds),
+            ["tokens_per_second"] = TokensPerSecond(c),
             ["prefill_ms"] = c.PrefillTime.TotalMilliseconds,
-            ["per_token_ms"] = decodeMs / steps,
+            ["per_token_ms"] = PerTokenMs(c),
             ["wall_ms"] = c.WallTime.TotalMilliseconds,
             ["model_ms"] = c.ModelTime.TotalMilliseconds,
             ["lm_calls"] = c.LmCalls,

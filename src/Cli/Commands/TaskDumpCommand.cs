@@ -27,8 +27,34 @@ public static class TaskDumpCommand
             if (first < 0 || n < 0 || (long)first + n > Splits.Capacity)
                 throw new CliUsageException($"--start and --count must be non-negative with start + count <= {Splits.Capacity}.");
             var path = pr.GetValue(output);
-            using var stream = path is null ? Console.OpenStandardOutput() : File.Create(path);
-            ProblemDump.Write(t, s, first, n, stream);
+            if (path is null)
+            {
+                using var stdout = Console.OpenStandardOutput();
+                ProblemDump.Write(t, s, first, n, stdout);
+                return 0;
+            }
+            if (Directory.Exists(path)) throw new CliUsageException($"--out {path} is a folder; give a file path (e.g. {Path.Combine(path, "problems.jsonl")}).");
+            var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            if (!Directory.Exists(folder)) throw new CliUsageException($"--out {path}: the folder {folder} does not exist.");
+            // An existing file of length 0 holds nothing to protect, and devices and pipes (/dev/null, /dev/full, a FIFO)
+            // report length 0 and must be written in place, never replaced by a moved file.
+            if (File.Exists(path) && new FileInfo(path).Length == 0)
+            {
+                using var target = new FileStream(path, FileMode.Open, FileAccess.Write);
+                ProblemDump.Write(t, s, first, n, target);
+                return 0;
+            }
+            // Written beside the target and moved over it once complete, so a full disk never leaves a truncated file.
+            var staging = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+            try
+            {
+                using (var stream = File.Create(staging)) ProblemDump.Write(t, s, first, n, stream);
+                File.Move(staging, path, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(staging);
+            }
             return 0;
         });
         return cmd;

@@ -67,6 +67,26 @@ internal sealed record DecoderLayout(
             throw new ModelLoadException(source, $"output '{name}' has element type {meta.ElementDataType}; expected float32 or float16.");
     }
 
+    /// <summary>
+    /// The config files must describe the graph they sit beside: a config copied from another model would give the
+    /// wrong vocabulary, KV shapes or stop tokens, and be believed wherever the graph leaves a dimension symbolic.
+    /// </summary>
+    private static void CheckAgainstGraph(string source, ModelConfigFiles config, int layers, NodeMetadata kvMeta, string kvName, (string Name, int Width)? logits, int vocab)
+    {
+        void Same(int? declared, int actual, string origin, string what)
+        {
+            if (declared is int d && d != actual)
+                throw new ModelLoadException(source, $"{config.Origin(origin, origin.Split('.')[^1] is "head_size" ? "head_dim" : origin.Split('.')[^1])} is {d} but the graph has {actual} {what}; the config does not describe this model.");
+        }
+        Same(config.NumLayers, layers, "model.decoder.num_hidden_layers", "layers (past_key_values inputs)");
+        if (kvMeta.Dimensions[1] > 0) Same(config.NumKvHeads, kvMeta.Dimensions[1], "model.decoder.num_key_value_heads", $"KV heads in '{kvName}'");
+        if (kvMeta.Dimensions[3] > 0) Same(config.HeadSize, kvMeta.Dimensions[3], "model.decoder.head_size", $"as the head size of '{kvName}'");
+        if (logits is var (name, width)) Same(config.VocabSize, width, "model.vocab_size", $"columns in output '{name}'");
+        foreach (var (id, field) in config.EosTokenIds.Select(e => ((int?)e, "model.eos_token_id")).Append((config.BosTokenId, "model.bos_token_id")).Append((config.PadTokenId, "model.pad_token_id")))
+            if (id is int t && t >= vocab)
+                throw new ModelLoadException(source, $"{config.Origin(field, field["model.".Length..])} is {t}, outside the vocabulary of {vocab} tokens.");
+    }
+
     public static DecoderLayout Discover(InferenceSession session, string source, ModelConfigFiles config, OnnxModelOptions options)
     {
         var inputs = session.InputMetadata;
@@ -150,6 +170,7 @@ internal sealed record DecoderLayout(
             ? config.VocabSize ?? throw new ModelLoadException(source, "is a scoring decoder but no genai_config.json/config.json gives its vocabulary size.")
             : width;
         var context = options.ContextLength > 0 ? options.ContextLength : config.ContextLength ?? int.MaxValue;
+        CheckAgainstGraph(source, config, layers, kvMeta, pastKeys[0], head == DecoderOutputKind.Scores ? null : (outName, width), vocab);
         return new DecoderLayout(source, inputIds, mask, positions, idType == TensorElementType.Int32, outName, head, vocab, width,
             outMeta.ElementDataType == TensorElementType.Float16, pastKeys, pastValues, presentKeys, presentValues,
             kvHeads, headSize, kvMeta.ElementDataType == TensorElementType.Float16, context,

@@ -15,6 +15,21 @@ public sealed record OnnxModelOptions
     /// <summary>Overrides the context length read from the model's config (0 keeps the config's).</summary>
     public int ContextLength { get; init; }
 
+    /// <summary>
+    /// The most intra-op threads accepted: 4 per logical processor. More only slow ONNX Runtime down, and a huge count
+    /// made it spin up thousands of threads and never return.
+    /// </summary>
+    public static int MaxIntraOpThreads => 4 * Environment.ProcessorCount;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the option that is out of range.</summary>
+    public void Validate()
+    {
+        if (IntraOpThreads < 0 || IntraOpThreads > MaxIntraOpThreads)
+            throw new ArgumentException($"intra-op threads must be 0 (automatic) to {MaxIntraOpThreads}, 4 per logical processor (got {IntraOpThreads}).");
+        if (DeviceId < 0) throw new ArgumentException($"device id must be >= 0 (got {DeviceId}).");
+        if (ContextLength < 0) throw new ArgumentException($"context length must be >= 0 (got {ContextLength}).");
+    }
+
     /// <summary>The defaults: CPU, runtime-chosen thread count.</summary>
     public static OnnxModelOptions Default { get; } = new();
 }

@@ -7,6 +7,7 @@ internal static class OnnxSessionFactory
 {
     public static InferenceSession Create(string modelPath, OnnxModelOptions options)
     {
+        options.Validate();
         using var so = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
