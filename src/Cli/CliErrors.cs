@@ -50,6 +50,7 @@ internal static class CliErrors
     public static string ParseMessage(string message) => message
         .Replace("as expected type 'System.UInt64'", "as a whole number >= 0", StringComparison.Ordinal)
         .Replace("as expected type 'System.Int32'", "as a whole number", StringComparison.Ordinal)
+        .Replace("as expected type 'System.Int64'", "as a whole number", StringComparison.Ordinal)
         .Replace("as expected type 'System.Nullable`1[System.Int32]'", "as a whole number", StringComparison.Ordinal)
         .Replace("as expected type 'System.Single'", "as a number", StringComparison.Ordinal)
         .Replace("as expected type 'System.Nullable`1[System.Single]'", "as a number", StringComparison.Ordinal)

@@ -43,3 +43,61 @@ internal static class ImportedStories
 
     public static string Path => Folder.Value;
 }
+
+/// <summary>A CLI process left running so a test can signal it (SIGINT, SIGTERM) as a shell or service manager would.</summary>
+internal sealed class RunningCli : IDisposable
+{
+    private readonly Process _process;
+    private readonly Task<string> _stdout;
+    private readonly Task<string> _stderr;
+
+    public RunningCli(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "decodealign.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        _process = Process.Start(psi)!;
+        _stdout = _process.StandardOutput.ReadToEndAsync();
+        _stderr = _process.StandardError.ReadToEndAsync();
+    }
+
+    /// <summary>The process id, e.g. to read its peak memory from /proc.</summary>
+    public int Id => _process.Id;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
+    /// <summary>Sends a POSIX signal (2 = SIGINT, 15 = SIGTERM).</summary>
+    public void Signal(int signal) => Assert.Equal(0, kill(_process.Id, signal));
+
+    /// <summary>Waits for exit, failing the test past <paramref name="timeout"/>.</summary>
+    public CliRunner.Result Wait(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill(entireProcessTree: true);
+            Assert.Fail($"the CLI did not exit within {timeout.TotalSeconds} s");
+        }
+        return new CliRunner.Result(_process.ExitCode, _stdout.Result, _stderr.Result);
+    }
+
+    /// <summary>Peak resident memory in bytes so far (VmHWM), or null where /proc is not readable.</summary>
+    public long? PeakResidentBytes()
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+}
