@@ -1,3 +1,4 @@
+using DecodeAlign.Decoding;
 using DecodeAlign.Models;
 
 namespace DecodeAlign.Cli;
@@ -23,7 +24,7 @@ internal static class CliErrors
         }
         catch (Exception ex) when (IsUserError(ex))
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
+            Console.Error.WriteLine($"error: {(ex is ArgumentException ? WithFlag(ex.Message) : ex.Message)}");
             return UserError;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -56,6 +57,25 @@ internal static class CliErrors
         .Replace("as expected type 'System.Nullable`1[System.Single]'", "as a number", StringComparison.Ordinal)
         .Replace("as expected type 'System.Double'", "as a number", StringComparison.Ordinal)
         .TrimEnd('.') + ".";
+
+    /// <summary>
+    /// The library states each option's rule once, in its own words ("beta must be > 0 and finite"); the CLI puts the
+    /// flag that carries it in front, so the user knows what to change. Longest names first: "lookahead temperature"
+    /// before "lookahead".
+    /// </summary>
+    private static readonly (string Phrase, string Flag)[] Flags = StrategyCatalog.All.SelectMany(e => e.Options).Select(o => o.Name).Distinct()
+        .Concat(["max-new-tokens", "temperature", "top-p", "min-p", "top-k", "beta"])
+        .Select(n => (Phrase: n.Replace('-', ' '), Flag: "--" + n))
+        .Concat(new (string Phrase, string Flag)[] { ("prune-at", "--prune-at"), ("stop strings", "--stop"), ("particles", "--n"), ("candidates", "--n"), ("chains per prompt", "--n"), ("steps", "--n"), ("n", "--n") })
+        .OrderByDescending(p => p.Phrase.Length).ToArray();
+
+    /// <summary>Prefixes a library validation message with the CLI flag it is about, when one is recognised.</summary>
+    public static string WithFlag(string message)
+    {
+        foreach (var (phrase, flag) in Flags)
+            if (message.StartsWith(phrase + " ", StringComparison.Ordinal)) return $"{flag}: {message}";
+        return message;
+    }
 
     /// <summary>Errors caused by what the user supplied, not by a bug in DecodeAlign.</summary>
     public static bool IsUserError(Exception ex) => ex is ModelException or CliUsageException or FileNotFoundException

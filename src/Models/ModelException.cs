@@ -18,7 +18,7 @@ public sealed class ModelLoadException : ModelException
 
     /// <summary>Creates the error for <paramref name="path"/>.</summary>
     public ModelLoadException(string path, string message, Exception? inner = null)
-        : base($"{path}: {message}", inner) => Path = path;
+        : base($"{(path.Length == 0 ? "(an empty path)" : path)}: {message}", inner) => Path = path;
 }
 
 /// <summary>A sequence would grow past the model's context length.</summary>

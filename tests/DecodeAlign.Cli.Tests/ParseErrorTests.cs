@@ -48,7 +48,7 @@ public sealed class ParseErrorTests
     public void Temperature_gets_one_rule_and_one_piece_of_advice_on_every_verb(string verb, string strategy, string value)
     {
         // Before: Infinity said "must be >= 0 ... 0 means greedy" while 0 said "must be > 0", and eval ran sample at 0 as "greedy".
-        var r = CliRunner.Run(verb, verb == "compare" ? "--strategies" : "--strategy", strategy, "--temperature", value, "--problems", "1");
+        var r = CliRunner.Run(verb, verb == "compare" ? "--strategies" : "--strategy", strategy, "--temperature", value, verb == "generate" ? "--prompt" : "--problems", "1");
         CliRunner.AssertUserError(r, "--temperature must be a finite number > 0", "use --strategy greedy");
         Assert.Equal(2, r.ExitCode);
     }

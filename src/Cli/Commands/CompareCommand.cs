@@ -87,7 +87,10 @@ internal static class CompareCommand
                 ["model"] = pr.GetValue(opts.Model) ?? "built-in",
                 ["prompts"] = pr.GetValue(prompts),
             };
-            var results = new CompareResults(pr.GetValue(outDir)!);
+            var outPath = pr.GetValue(outDir)!;
+            if (outPath.Length == 0) throw new CliUsageException("--out: give a folder for the results.");
+            if (File.Exists(outPath)) throw new CliUsageException($"--out {outPath} is a file; compare writes a folder (results.csv, results.json, results.md, plots).");
+            var results = new CompareResults(outPath);
             // Nothing is written before the models loaded and the budget was checked: a rejected run leaves no folder.
             var fresh = !pr.GetValue(resume) || !File.Exists(results.Csv);
             if (!pr.GetValue(resume) && File.Exists(results.Csv))
