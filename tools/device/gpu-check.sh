@@ -14,7 +14,7 @@
 #
 # Why parts: a device call carries at most 64 MiB with the working tree (about 22 MiB), and ONNX Runtime's CUDA provider
 # library is 284 MB (186 MB as xz). Files under /tmp there survive between calls only while the machine stays warm (30 s
-# idle), so make the calls back to back. prepare writes .device-gpu/NN/ (ignored through .git/info/exclude) and prints the
+# idle), so make the calls back to back. prepare writes .device-gpu/NN/ (ignored in .gitignore) and prints the
 # calls; the `core` parts alone are enough for the kernel check.
 set -euo pipefail
 root=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
@@ -24,16 +24,17 @@ there=/tmp/gpu-check
 part_mib=${GPU_CHECK_PART_MIB:-36}
 
 prepare() {
-  local shared=../shared/models/stories260K stage art dn fw native n
-  grep -qx "/$here/" .git/info/exclude 2>/dev/null || echo "/$here/" >> .git/info/exclude
+  local shared=../shared/models/stories260K dn fw native n
   rm -rf "$here"; mkdir -p "$here"
   stage=$(mktemp -d); art=$(mktemp -d)
+  trap 'rm -rf "$stage" "$art"' EXIT
   # As ../shared/tools/device-bundle.sh does: the host's dotnet and newest Microsoft.NETCore.App beside a framework-dependent
   # publish. The benchmarks app carries the CLI (decodealign.dll) too; the GPU flavour gives it ONNX Runtime's CUDA build.
   dn=$(dirname "$(readlink -f "$(command -v dotnet)")")
   fw=$(ls -d "$dn"/shared/Microsoft.NETCore.App/*/ | sort -V | tail -1)
   dotnet publish benchmarks/DecodeAlign.Benchmarks/DecodeAlign.Benchmarks.csproj -c Release -r linux-x64 --self-contained false \
-    -p:OnnxRuntimeFlavor=Gpu -p:PublishReadyToRun=false --artifacts-path "$art" -o "$stage/dn/app" >/dev/null
+    -p:OnnxRuntimeFlavor=Gpu -p:PublishReadyToRun=false --artifacts-path "$art" -o "$stage/dn/app" >"$art/publish.log" 2>&1 \
+    || { tail -20 "$art/publish.log"; exit 1; }
   mkdir -p "$stage/dn/shared/Microsoft.NETCore.App" "$stage/ort"
   cp -a "$dn/dotnet" "$dn/host" "$stage/dn/"
   cp -a "$fw" "$stage/dn/shared/Microsoft.NETCore.App/"
@@ -56,7 +57,6 @@ prepare() {
   for p in "$stage"/core.part.* "$stage"/ort.part.*; do
     n=$((n + 1)); mkdir -p "$here/$(printf %02d $n)"; mv "$p" "$here/$(printf %02d $n)/"
   done
-  rm -rf "$stage" "$art"
   echo "prepare: $n parts under $here/ ($(du -sh "$here" | cut -f1)); working tree $(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1) bytes"
   echo "device calls, back to back (each a run with that carry and timeout_s 300; the tool's status says the time left):"
   local last_core last_ort d
@@ -103,8 +103,11 @@ decode() { # $1 = cpu|cuda
 kernels() {
   unpack_core
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-  dotnet_there "$there/dn/app/DecodeAlign.Benchmarks.dll" gpu-kernels --rows 64 --iters 20 | tee "${OUT:-$there}/gpu-kernels.txt"
+  local rc=0
+  dotnet_there "$there/dn/app/DecodeAlign.Benchmarks.dll" gpu-kernels --rows 64 --iters 20 | tee "${OUT:-$there}/gpu-kernels.txt" || rc=$?
+  echo "gpu-kernels exited $rc (0 all equal, 1 a mismatch, 3 no CUDA device)"
   decode cpu | tee "${OUT:-$there}/decode-cpu.txt"
+  return "$rc"
 }
 
 ort() {
@@ -117,6 +120,7 @@ ort() {
   fi
   # CUDA 13's runtime, cuBLAS, cuRAND, cuDNN 9 and NVRTC come with the machine's PyTorch as nvidia-* wheels.
   libs=$(find /opt /usr -type d -path '*site-packages/nvidia/*/lib' 2>/dev/null | paste -sd: -)
+  [[ -d /usr/local/nvidia/lib64 ]] && libs=$libs:/usr/local/nvidia/lib64 # the driver's mount, where libcuda.so.1 lives
   export LD_LIBRARY_PATH=${libs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
   ldd "$native/libonnxruntime_providers_cuda.so" | grep -E "not found|cuda|cublas|curand" || true
