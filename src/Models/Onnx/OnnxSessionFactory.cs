@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 
 namespace DecodeAlign.Models.Onnx;
@@ -45,19 +46,78 @@ internal static class OnnxSessionFactory
 
     private static void AppendCuda(SessionOptions so, int deviceId)
     {
+        var env = OrtEnv.Instance();
+        var level = env.EnvLogLevel;
+        // ONNX Runtime prints a provider library's load failure to stderr itself before it throws; the error below says it in one line.
+        env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
             so.AppendExecutionProvider_CUDA(deviceId);
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
-            // The CPU package ships no libonnxruntime_providers_cuda; say what to install instead of ORT's generic text.
-            throw new ModelException(
-                "The CUDA execution provider was requested but ONNX Runtime's GPU native library (libonnxruntime_providers_cuda with CUDA 12 and cuDNN 9) " +
-                "is not available: this build uses the CPU package Microsoft.ML.OnnxRuntime. Reference Microsoft.ML.OnnxRuntime.Gpu instead, or run with the CPU provider. " +
-                $"(ONNX Runtime said: {FirstLine(ex.Message)})", ex);
+            var gpuPackage = CudaProviderInPackage();
+            throw new ModelException(CudaUnavailableMessage(gpuPackage, gpuPackage ? MissingCudaLibraries() : [], FirstLine(ex.Message)), ex);
+        }
+        finally
+        {
+            env.EnvLogLevel = level;
         }
     }
+
+    /// <summary>
+    /// True when the loaded libonnxruntime was built with the CUDA provider (the GPU package, <c>-p:OnnxRuntimeFlavor=Gpu</c>);
+    /// the provider's own library and CUDA may still be missing on this host.
+    /// </summary>
+    internal static bool CudaProviderInPackage()
+    {
+        try
+        {
+            return OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// What libonnxruntime_providers_cuda.so of the GPU package (1.31) needs from the host, as <c>readelf -d</c> lists it
+    /// (cuDNN is opened at run time); native/README.md has the versions.
+    /// </summary>
+    internal static readonly (string Library, string What)[] CudaHostLibraries =
+    [
+        ("libcuda.so.1", "NVIDIA driver"),
+        ("libcudart.so.13", "CUDA 13 runtime"),
+        ("libcublas.so.13", "cuBLAS 13"),
+        ("libcublasLt.so.13", "cuBLASLt 13"),
+        ("libcurand.so.10", "cuRAND"),
+        ("libcudnn.so.9", "cuDNN 9"),
+    ];
+
+    /// <summary>The host libraries of <see cref="CudaHostLibraries"/> that the dynamic loader cannot find, described.</summary>
+    internal static IReadOnlyList<string> MissingCudaLibraries()
+    {
+        var missing = new List<string>();
+        foreach (var (library, what) in CudaHostLibraries)
+        {
+            if (NativeLibrary.TryLoad(library, out var handle)) NativeLibrary.Free(handle);
+            else missing.Add($"{library} ({what})");
+        }
+        return missing;
+    }
+
+    /// <summary>
+    /// Why <c>--execution-provider cuda</c> failed, in one line: with the CPU package the fix is the GPU build; with the GPU
+    /// package it is the host, named by the libraries it lacks (ONNX Runtime's own text only says "failed to load").
+    /// </summary>
+    internal static string CudaUnavailableMessage(bool gpuPackage, IReadOnlyList<string> missing, string onnxRuntimeSaid) => (gpuPackage
+        ? "the CUDA execution provider could not start: this build has ONNX Runtime's GPU package (Microsoft.ML.OnnxRuntime.Gpu.Linux), " +
+          "whose CUDA provider needs an NVIDIA driver, CUDA 13 and cuDNN 9 on this host (native/README.md)" +
+          (missing.Count > 0 ? $"; not found here: {string.Join(", ", missing)}" : "") + ". Run with --execution-provider cpu on a machine without them."
+        : "the CUDA execution provider was requested but this build uses ONNX Runtime's CPU package (Microsoft.ML.OnnxRuntime), " +
+          "which has no CUDA provider: build with -p:OnnxRuntimeFlavor=Gpu (package Microsoft.ML.OnnxRuntime.Gpu.Linux; native/README.md) or run with --execution-provider cpu.")
+        + $" (ONNX Runtime said: {onnxRuntimeSaid})";
 
     private static string FirstLine(string s)
     {
