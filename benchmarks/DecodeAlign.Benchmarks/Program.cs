@@ -4,7 +4,8 @@ namespace DecodeAlign.Benchmarks;
 
 /// <summary>
 /// Runs the BenchmarkDotNet suites (<c>dotnet run -c Release --project benchmarks/DecodeAlign.Benchmarks -- --filter '*'</c>)
-/// or, with <c>interleaved</c> as the first argument, the interleaved strategy-cost harness, or with <c>soak</c> the chat client's memory soak.
+/// or, with <c>interleaved</c> as the first argument, the interleaved strategy-cost harness, with <c>soak</c> the chat client's memory soak,
+/// or with <c>peers</c> the side-by-side comparison with ONNX Runtime GenAI and LLamaSharp.
 /// </summary>
 public static class Program
 {
@@ -13,6 +14,8 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "interleaved")
             InterleavedStrategyCost.Run(args.Skip(1).ToArray());
+        else if (args.Length > 0 && args[0] == "peers")
+            Environment.Exit(Peers.PeerHarness.Run(args.Skip(1).ToArray()));
         else if (args.Length > 0 && args[0] == "soak")
             Environment.Exit(ChatSoak.Run(args.Skip(1).ToArray()));
         else

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace DecodeAlign.Benchmarks.Peers;
+
+/// <summary>
+/// DecodeAlign against ONNX Runtime GenAI and LLamaSharp on the same weights, in one process:
+/// <c>dotnet run -c Release --project benchmarks/DecodeAlign.Benchmarks -- peers [--quick] [--reps N] [--models a,b] [--batches 1,16,64] [--out peers.json]</c>.
+/// Every repetition runs every (model, batch, engine) once, engines in a rotating order, so all engines share each
+/// moment's machine load; figures are medians over repetitions after one unmeasured warm-up run each. Plain decoding
+/// (temperature 1, full vocabulary) from the same prompt ids, a fixed number of new tokens per row; tokens/s counts
+/// every row's new tokens over the wall time of the whole call (prefill included).
+/// </summary>
+internal static class PeerHarness
+{
+    private static readonly string[] AllModels = ["arith", "stories260K", "llama100m"];
+
+    public static int Run(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var reps = Option(args, "--reps") is string r ? int.Parse(r) : quick ? 1 : 5;
+        var names = Option(args, "--models")?.Split(',') ?? AllModels;
+        var batches = (Option(args, "--batches") ?? "1,16,64").Split(',').Select(int.Parse).ToArray();
+        var outPath = Option(args, "--out") ?? "peers.json";
+
+        var models = PeerModel.Prepare(names, quick);
+        var bandwidth = ReadBandwidth.BytesPerSecond();
+        Console.WriteLine($"// read bandwidth {bandwidth / 1e9:F1} GB/s ({Environment.ProcessorCount} threads, best of 6 passes over 512 MiB)");
+
+        var loaded = new List<(PeerModel Model, int[] Prompt, IPeerEngine[] Engines)>();
+        var agreement = new JsonArray();
+        foreach (var m in models)
+        {
+            var da = new DecodeAlignPeer(m.OnnxDir);
+            IPeerEngine[] engines = [da, new GenAiPeer(m.OnnxDir), new LlamaSharpPeer(m.Gguf, da.Model.EncodePrompt(m.PromptText).Length + m.NewTokens)];
+            var prompt = da.Model.EncodePrompt(m.PromptText);
+            loaded.Add((m, prompt, engines));
+            // Greedy decoding must agree between engines (same weights, same arithmetic up to rounding) before speed means anything.
+            var reference = engines[0].Generate(prompt, 1, m.NewTokens, greedy: true, seed: 0);
+            foreach (var e in engines.Skip(1))
+            {
+                var other = e.Generate(prompt, 1, m.NewTokens, greedy: true, seed: 0);
+                var same = reference.Zip(other).TakeWhile(p => p.First == p.Second).Count();
+                Console.WriteLine($"// {m.Name}: greedy tokens, {e.Name} agrees with DecodeAlign on the first {same} of {m.NewTokens}");
+                agreement.Add(new JsonObject { ["model"] = m.Name, ["engine"] = e.Name, ["agreeing_prefix"] = same, ["tokens"] = m.NewTokens });
+            }
+        }
+
+        var samples = new Dictionary<(string, int, string), List<double>>();
+        for (var rep = -1; rep < reps; rep++)
+            foreach (var (m, prompt, engines) in loaded)
+                foreach (var batch in batches)
+                    for (var k = 0; k < engines.Length; k++)
+                    {
+                        var e = engines[(k + rep + 1) % engines.Length];
+                        var sw = Stopwatch.StartNew();
+                        e.Generate(prompt, batch, m.NewTokens, greedy: false, seed: (ulong)(rep + 2));
+                        sw.Stop();
+                        if (rep < 0) continue; // warm-up
+                        var key = (m.Name, batch, e.Name);
+                        if (!samples.TryGetValue(key, out var list)) samples[key] = list = [];
+                        list.Add(batch * m.NewTokens / sw.Elapsed.TotalSeconds);
+                    }
+
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+        Console.WriteLine($"// peers: {reps} repetitions after 1 warm-up, load average {load} at the end, {Environment.ProcessorCount} logical processors");
+        Console.WriteLine("| model | batch | new tokens | DecodeAlign tok/s | ORT GenAI tok/s | LLamaSharp tok/s | vs GenAI | vs LLamaSharp |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        var rows = new JsonArray();
+        foreach (var (m, _, engines) in loaded)
+            foreach (var batch in batches)
+            {
+                var med = engines.ToDictionary(e => e.Name, e => Median(samples[(m.Name, batch, e.Name)]));
+                var da = med["DecodeAlign"];
+                Console.WriteLine($"| {m.Name} | {batch} | {m.NewTokens} | {da:F0} | {med["ORT GenAI"]:F0} | {med["LLamaSharp"]:F0} | {da / med["ORT GenAI"]:F2} | {da / med["LLamaSharp"]:F2} |");
+                var row = new JsonObject { ["model"] = m.Name, ["batch"] = batch, ["new_tokens"] = m.NewTokens };
+                var tps = new JsonObject();
+                foreach (var e in engines)
+                    tps[e.Name] = new JsonObject { ["median"] = Math.Round(med[e.Name], 1), ["samples"] = new JsonArray([.. samples[(m.Name, batch, e.Name)].Select(x => (JsonNode)Math.Round(x, 1))]) };
+                row["tokens_per_second"] = tps;
+                row["ratio_decodealign_to_genai"] = Math.Round(da / med["ORT GenAI"], 3);
+                row["ratio_decodealign_to_llamasharp"] = Math.Round(da / med["LLamaSharp"], 3);
+                rows.Add(row);
+            }
+
+        var bounds = new JsonArray();
+        foreach (var (m, _, _) in loaded.Where(l => l.Model.Params > 10_000_000))
+        {
+            // Batch 1 reads every weight once per token; for a tied classifier the embedding matrix is that read.
+            var bound = bandwidth / m.WeightBytes;
+            var got = Median(samples[(m.Name, 1, "DecodeAlign")]);
+            Console.WriteLine($"// {m.Name}: bandwidth bound {bound:F1} tok/s ({m.WeightBytes / 1e6:F0} MB of F32 weights per token at {bandwidth / 1e9:F1} GB/s); DecodeAlign batch 1 reaches {got:F1} tok/s = {100 * got / bound:F0}%");
+            bounds.Add(new JsonObject { ["model"] = m.Name, ["weight_bytes_per_token"] = m.WeightBytes, ["bound_tokens_per_second"] = Math.Round(bound, 2), ["decodealign_batch1"] = Math.Round(got, 2), ["share_of_bound"] = Math.Round(got / bound, 3) });
+        }
+
+        var settings = new JsonObject();
+        foreach (var e in loaded.FirstOrDefault().Engines ?? []) settings[e.Name] = e.Settings;
+        var doc = new JsonObject
+        {
+            ["date_utc"] = DateTime.UtcNow.ToString("u"),
+            ["logical_processors"] = Environment.ProcessorCount,
+            ["load_average_at_end"] = load,
+            ["repetitions"] = reps,
+            ["read_bandwidth_bytes_per_second"] = Math.Round(bandwidth),
+            ["settings"] = settings,
+            ["results"] = rows,
+            ["bandwidth_bounds"] = bounds,
+            ["greedy_agreement"] = agreement,
+        };
+        File.WriteAllText(outPath, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"// wrote {Path.GetFullPath(outPath)}");
+        foreach (var (_, _, engines) in loaded)
+            foreach (var e in engines) e.Dispose();
+        return 0;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static double Median(List<double> x)
+    {
+        var s = x.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+}
