@@ -11,14 +11,33 @@ internal sealed class DecodeAlignPeer : IPeerEngine
     private readonly LanguageModel _model;
     private readonly ITokenKernels _kernels = KernelBackends.Create(KernelBackendKind.Cpu);
 
-    public DecodeAlignPeer(string onnxDir) => _model = LanguageModel.Load(onnxDir, OnnxModelOptions.Default);
+    private readonly int _threads;
+
+    public DecodeAlignPeer(string onnxDir, int threads)
+    {
+        _threads = threads;
+        _model = LanguageModel.Load(onnxDir, new OnnxModelOptions { IntraOpThreads = threads });
+    }
 
     public string Name => "DecodeAlign";
 
-    public string Settings => "--threads 0 (automatic)";
+    public string Settings => _threads == 0 ? "--threads 0 (automatic)" : $"--threads {_threads}";
 
     /// <summary>The model's tokenizer, which the harness uses to turn the prompt text into the ids every engine gets.</summary>
     public LanguageModel Model => _model;
+
+    /// <summary>Per batch size, decode time spent outside ONNX Runtime (our own per-step cost), summed over calls.</summary>
+    public Dictionary<int, TimeSpan> OutsideRuntime { get; } = [];
+
+    /// <summary>Per batch size, the decodes' wall time, summed over calls.</summary>
+    public Dictionary<int, TimeSpan> Wall { get; } = [];
+
+    /// <summary>Forgets the warm-up calls' timers (their first steps include JIT compilation).</summary>
+    public void ResetTimers()
+    {
+        OutsideRuntime.Clear();
+        Wall.Clear();
+    }
 
     public int[] Generate(int[] prompt, int batch, int newTokens, bool greedy, ulong seed)
     {
@@ -30,6 +49,9 @@ internal sealed class DecodeAlignPeer : IPeerEngine
         };
         var prompts = Enumerable.Repeat(prompt, batch).ToArray();
         var results = new SamplingStrategy(_model, _kernels, options).Decode(prompts);
+        var c = results[0].Trace.Compute;
+        OutsideRuntime[batch] = OutsideRuntime.GetValueOrDefault(batch) + (c.WallTime - c.ModelTime);
+        Wall[batch] = Wall.GetValueOrDefault(batch) + c.WallTime;
         return results[0].Tokens.ToArray();
     }
 

@@ -6,19 +6,24 @@ namespace DecodeAlign.Benchmarks.Peers;
 
 /// <summary>
 /// LLamaSharp (llama.cpp) on the GGUF conversion of the same weights: one context per batch size with one KV stream
-/// per row (not unified, so a row attends over its own cells only), F32 KV cache (the ONNX engines keep F32 too), a
-/// thread per logical processor. LLamaSharp returns logits; sampling is the plain full-vocabulary draw done here.
+/// per row (not unified, so a row attends over its own cells only), F32 KV cache (the ONNX engines keep F32 too) without
+/// flash attention, and
+/// DecodeAlign's automatic thread rule (one thread under 32 MB of weights, else one per logical processor).
+/// LLamaSharp returns logits; sampling is the plain full-vocabulary draw done here.
 /// </summary>
-internal sealed class LlamaSharpPeer : IPeerEngine
+internal sealed partial class LlamaSharpPeer : IPeerEngine
 {
+    private static bool _configured;
     private readonly string _gguf;
     private readonly int _contextPerRow;
     private readonly LLamaWeights _weights;
     private readonly Dictionary<int, LLamaContext> _contexts = [];
-    private readonly int _threads = Environment.ProcessorCount;
+    private readonly int _threads;
 
-    public LlamaSharpPeer(string gguf, int contextPerRow)
+    public LlamaSharpPeer(string gguf, int contextPerRow, long weightBytes)
     {
+        ConfigureNative();
+        _threads = weightBytes < 32L << 20 ? 1 : Environment.ProcessorCount;
         _gguf = gguf;
         _contextPerRow = contextPerRow;
         _weights = LLamaWeights.LoadFromFile(Parameters(1));
@@ -26,7 +31,25 @@ internal sealed class LlamaSharpPeer : IPeerEngine
 
     public string Name => "LLamaSharp";
 
-    public string Settings => $"{_threads} threads, F32 KV cache, one KV stream per row";
+    public string Settings => $"{_threads} thread(s), OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "passive"}, F32 KV cache, no flash attention, one KV stream per row";
+
+    /// <summary>
+    /// Before llama.cpp loads: its CPU backend is built with OpenMP, whose threads spin at barriers by default; on this
+    /// shared 2-core machine a spinning thread that loses its core stalls every operator (stories260K fell from ~1,700
+    /// to ~35 tok/s at 2 threads under load), so waits are passive unless the caller set OMP_WAIT_POLICY. The native
+    /// environment must be set (libgomp reads it when loaded), not .NET's copy. llama.cpp's log goes to the null sink.
+    /// </summary>
+    private static void ConfigureNative()
+    {
+        if (_configured) return;
+        _configured = true;
+        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null && OperatingSystem.IsLinux())
+            SetEnv("OMP_WAIT_POLICY", "passive", 1);
+        NativeLibraryConfig.All.WithLogCallback((_, _) => { });
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
 
     private ModelParams Parameters(int batch) => new(_gguf)
     {
@@ -41,6 +64,9 @@ internal sealed class LlamaSharpPeer : IPeerEngine
         BatchThreads = _threads,
         TypeK = GGMLType.GGML_TYPE_F32,
         TypeV = GGMLType.GGML_TYPE_F32,
+        // With an F32 cache, flash attention converts K/V every step (ggml_compute_forward_dup led the profile);
+        // plain attention decoded stories260K twice as fast.
+        FlashAttention = false,
     };
 
     public int[] Generate(int[] prompt, int batch, int newTokens, bool greedy, ulong seed)

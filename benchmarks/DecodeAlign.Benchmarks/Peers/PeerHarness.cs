@@ -6,7 +6,7 @@ namespace DecodeAlign.Benchmarks.Peers;
 
 /// <summary>
 /// DecodeAlign against ONNX Runtime GenAI and LLamaSharp on the same weights, in one process:
-/// <c>dotnet run -c Release --project benchmarks/DecodeAlign.Benchmarks -- peers [--quick] [--reps N] [--models a,b] [--batches 1,16,64] [--out peers.json]</c>.
+/// <c>dotnet run -c Release --project benchmarks/DecodeAlign.Benchmarks -- peers [--quick] [--reps N] [--models a,b] [--batches 1,16,64] [--threads N] [--out peers.json]</c>.
 /// Every repetition runs every (model, batch, engine) once, engines in a rotating order, so all engines share each
 /// moment's machine load; figures are medians over repetitions after one unmeasured warm-up run each. Plain decoding
 /// (temperature 1, full vocabulary) from the same prompt ids, a fixed number of new tokens per row; tokens/s counts
@@ -19,10 +19,12 @@ internal static class PeerHarness
     public static int Run(string[] args)
     {
         var quick = args.Contains("--quick");
-        var reps = Option(args, "--reps") is string r ? int.Parse(r) : quick ? 1 : 5;
+        var reps = Option(args, "--reps") is string r ? int.Parse(r) : quick ? 1 : 3;
         var names = Option(args, "--models")?.Split(',') ?? AllModels;
         var batches = (Option(args, "--batches") ?? "1,16,64").Split(',').Select(int.Parse).ToArray();
         var outPath = Option(args, "--out") ?? "peers.json";
+        // DecodeAlign's --threads (0 = automatic, as the CLI's default), to compare thread settings against the same peers.
+        var threads = Option(args, "--threads") is string t ? int.Parse(t) : 0;
 
         var models = PeerModel.Prepare(names, quick);
         var bandwidth = ReadBandwidth.BytesPerSecond();
@@ -32,23 +34,32 @@ internal static class PeerHarness
         var agreement = new JsonArray();
         foreach (var m in models)
         {
-            var da = new DecodeAlignPeer(m.OnnxDir);
-            IPeerEngine[] engines = [da, new GenAiPeer(m.OnnxDir), new LlamaSharpPeer(m.Gguf, da.Model.EncodePrompt(m.PromptText).Length + m.NewTokens)];
+            var da = new DecodeAlignPeer(m.OnnxDir, threads);
+            IPeerEngine[] engines = [da, new GenAiPeer(m.OnnxDir), new LlamaSharpPeer(m.Gguf, da.Model.EncodePrompt(m.PromptText).Length + m.NewTokens, m.WeightBytes)];
             var prompt = da.Model.EncodePrompt(m.PromptText);
             loaded.Add((m, prompt, engines));
+            Console.WriteLine($"// {m.Name}: {m.Params:N0} parameters, prompt of {prompt.Length} tokens, {m.NewTokens} new tokens; " + string.Join("; ", engines.Select(e => $"{e.Name}: {e.Settings}")));
             // Greedy decoding must agree between engines (same weights, same arithmetic up to rounding) before speed means anything.
             var reference = engines[0].Generate(prompt, 1, m.NewTokens, greedy: true, seed: 0);
+            // GenAI's min_length forbids EOS where the others sample it like any token, so greedy paths part at the first EOS.
+            var eos = Array.FindIndex(reference, t => da.Model.EosTokenIds.Contains(t));
             foreach (var e in engines.Skip(1))
             {
                 var other = e.Generate(prompt, 1, m.NewTokens, greedy: true, seed: 0);
                 var same = reference.Zip(other).TakeWhile(p => p.First == p.Second).Count();
-                Console.WriteLine($"// {m.Name}: greedy tokens, {e.Name} agrees with DecodeAlign on the first {same} of {m.NewTokens}");
-                agreement.Add(new JsonObject { ["model"] = m.Name, ["engine"] = e.Name, ["agreeing_prefix"] = same, ["tokens"] = m.NewTokens });
+                var note = eos >= 0 ? $" (DecodeAlign's first EOS is new token {eos + 1})" : "";
+                Console.WriteLine($"// {m.Name}: greedy tokens, {e.Name} agrees with DecodeAlign on the first {same} of {m.NewTokens}{note}");
+                agreement.Add(new JsonObject { ["model"] = m.Name, ["engine"] = e.Name, ["agreeing_prefix"] = same, ["tokens"] = m.NewTokens, ["decodealign_first_eos"] = eos >= 0 ? eos + 1 : null });
             }
         }
 
         var samples = new Dictionary<(string, int, string), List<double>>();
         for (var rep = -1; rep < reps; rep++)
+        {
+            if (rep == 0)
+                foreach (var (_, _, engines) in loaded) ((DecodeAlignPeer)engines[0]).ResetTimers();
+            // The bound uses the best bandwidth seen over the run, measured between repetitions like everything else.
+            bandwidth = Math.Max(bandwidth, ReadBandwidth.BytesPerSecond(passes: 2));
             foreach (var (m, prompt, engines) in loaded)
                 foreach (var batch in batches)
                     for (var k = 0; k < engines.Length; k++)
@@ -62,6 +73,8 @@ internal static class PeerHarness
                         if (!samples.TryGetValue(key, out var list)) samples[key] = list = [];
                         list.Add(batch * m.NewTokens / sw.Elapsed.TotalSeconds);
                     }
+        }
+        Console.WriteLine($"// read bandwidth, best over the run: {bandwidth / 1e9:F1} GB/s");
 
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
         Console.WriteLine($"// peers: {reps} repetitions after 1 warm-up, load average {load} at the end, {Environment.ProcessorCount} logical processors");
@@ -73,12 +86,15 @@ internal static class PeerHarness
             {
                 var med = engines.ToDictionary(e => e.Name, e => Median(samples[(m.Name, batch, e.Name)]));
                 var da = med["DecodeAlign"];
-                Console.WriteLine($"| {m.Name} | {batch} | {m.NewTokens} | {da:F0} | {med["ORT GenAI"]:F0} | {med["LLamaSharp"]:F0} | {da / med["ORT GenAI"]:F2} | {da / med["LLamaSharp"]:F2} |");
+                var own = (DecodeAlignPeer)engines[0];
+                var outside = own.OutsideRuntime[batch] / own.Wall[batch];
+                Console.WriteLine($"| {m.Name} | {batch} | {m.NewTokens} | {da:F0} ({100 * outside:F0}% outside ORT) | {med["ORT GenAI"]:F0} | {med["LLamaSharp"]:F0} | {da / med["ORT GenAI"]:F2} | {da / med["LLamaSharp"]:F2} |");
                 var row = new JsonObject { ["model"] = m.Name, ["batch"] = batch, ["new_tokens"] = m.NewTokens };
                 var tps = new JsonObject();
                 foreach (var e in engines)
                     tps[e.Name] = new JsonObject { ["median"] = Math.Round(med[e.Name], 1), ["samples"] = new JsonArray([.. samples[(m.Name, batch, e.Name)].Select(x => (JsonNode)Math.Round(x, 1))]) };
                 row["tokens_per_second"] = tps;
+                row["decodealign_share_outside_onnxruntime"] = Math.Round(outside, 3);
                 row["ratio_decodealign_to_genai"] = Math.Round(da / med["ORT GenAI"], 3);
                 row["ratio_decodealign_to_llamasharp"] = Math.Round(da / med["LLamaSharp"], 3);
                 rows.Add(row);
@@ -95,7 +111,8 @@ internal static class PeerHarness
         }
 
         var settings = new JsonObject();
-        foreach (var e in loaded.FirstOrDefault().Engines ?? []) settings[e.Name] = e.Settings;
+        foreach (var (m, _, engines) in loaded)
+            settings[m.Name] = new JsonObject(engines.Select(e => KeyValuePair.Create(e.Name, (JsonNode?)e.Settings)));
         var doc = new JsonObject
         {
             ["date_utc"] = DateTime.UtcNow.ToString("u"),

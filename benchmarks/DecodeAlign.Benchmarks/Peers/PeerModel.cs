@@ -44,7 +44,7 @@ internal sealed record PeerModel(string Name, string OnnxDir, string Gguf, long 
             {
                 "arith" => ("What is 17 + 25?", 91),
                 "stories260K" => ("Once upon a time", 91),
-                _ => ("Once upon a time", 32),
+                _ => ("Once upon a time", 16),
             };
             models.Add(new PeerModel(n, r.GetProperty("onnx_dir").GetString()!, r.GetProperty("gguf").GetString()!,
                 r.GetProperty("weight_bytes").GetInt64(), r.GetProperty("params").GetInt64(), prompt, quick ? 8 : tokens));

@@ -9,10 +9,16 @@ namespace DecodeAlign.Benchmarks.Peers;
 /// </summary>
 internal static class ReadBandwidth
 {
+    private static float[]? _data;
+
     public static double BytesPerSecond(int passes = 6)
     {
-        var data = new float[128L * 1024 * 1024];
-        data.AsSpan().Fill(1f);
+        if (_data is null)
+        {
+            _data = new float[128L * 1024 * 1024];
+            _data.AsSpan().Fill(1f);
+        }
+        var data = _data;
         var threads = Environment.ProcessorCount;
         var chunk = data.Length / threads;
         var best = 0.0;
