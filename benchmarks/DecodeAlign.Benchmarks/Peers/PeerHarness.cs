@@ -6,10 +6,10 @@ namespace DecodeAlign.Benchmarks.Peers;
 
 /// <summary>
 /// DecodeAlign against ONNX Runtime GenAI and LLamaSharp on the same weights, in one process:
-/// <c>dotnet run -c Release --project benchmarks/DecodeAlign.Benchmarks -- peers [--quick] [--reps N] [--models a,b] [--batches 1,16,64] [--threads N] [--out peers.json]</c>.
+/// <c>dotnet run -c Release --project benchmarks/DecodeAlign.Benchmarks -- peers [--quick] [--reps N] [--models a,b] [--batches 1,16,64] [--threads N] [--greedy] [--out peers.json]</c>.
 /// Every repetition runs every (model, batch, engine) once, engines in a rotating order, so all engines share each
 /// moment's machine load; figures are medians over repetitions after one unmeasured warm-up run each. Plain decoding
-/// (temperature 1, full vocabulary) from the same prompt ids, a fixed number of new tokens per row; tokens/s counts
+/// (temperature 1, full vocabulary; --greedy: argmax) from the same prompt ids, a fixed number of new tokens per row; tokens/s counts
 /// every row's new tokens over the wall time of the whole call (prefill included).
 /// </summary>
 internal static class PeerHarness
@@ -25,6 +25,8 @@ internal static class PeerHarness
         var outPath = Option(args, "--out") ?? "peers.json";
         // DecodeAlign's --threads (0 = automatic, as the CLI's default), to compare thread settings against the same peers.
         var threads = Option(args, "--threads") is string t ? int.Parse(t) : 0;
+        // Greedy runs every engine's argmax instead of its sampler, separating model speed from sampling cost.
+        var greedy = args.Contains("--greedy");
 
         var models = PeerModel.Prepare(names, quick);
         var bandwidth = ReadBandwidth.BytesPerSecond();
@@ -66,7 +68,7 @@ internal static class PeerHarness
                     {
                         var e = engines[(k + rep + 1) % engines.Length];
                         var sw = Stopwatch.StartNew();
-                        e.Generate(prompt, batch, m.NewTokens, greedy: false, seed: (ulong)(rep + 2));
+                        e.Generate(prompt, batch, m.NewTokens, greedy, seed: (ulong)(rep + 2));
                         sw.Stop();
                         if (rep < 0) continue; // warm-up
                         var key = (m.Name, batch, e.Name);
@@ -77,7 +79,7 @@ internal static class PeerHarness
         Console.WriteLine($"// read bandwidth, best over the run: {bandwidth / 1e9:F1} GB/s");
 
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
-        Console.WriteLine($"// peers: {reps} repetitions after 1 warm-up, load average {load} at the end, {Environment.ProcessorCount} logical processors");
+        Console.WriteLine($"// peers ({(greedy ? "greedy" : "plain sampling")}): {reps} repetitions after 1 warm-up, load average {load} at the end, {Environment.ProcessorCount} logical processors");
         Console.WriteLine("| model | batch | new tokens | DecodeAlign tok/s | ORT GenAI tok/s | LLamaSharp tok/s | vs GenAI | vs LLamaSharp |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         var rows = new JsonArray();
@@ -119,6 +121,7 @@ internal static class PeerHarness
             ["logical_processors"] = Environment.ProcessorCount,
             ["load_average_at_end"] = load,
             ["repetitions"] = reps,
+            ["decoding"] = greedy ? "greedy" : "plain sampling (temperature 1, full vocabulary)",
             ["read_bandwidth_bytes_per_second"] = Math.Round(bandwidth),
             ["settings"] = settings,
             ["results"] = rows,
