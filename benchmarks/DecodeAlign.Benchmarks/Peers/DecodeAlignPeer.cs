@@ -12,16 +12,18 @@ internal sealed class DecodeAlignPeer : IPeerEngine
     private readonly ITokenKernels _kernels = KernelBackends.Create(KernelBackendKind.Cpu);
 
     private readonly int _threads;
+    private readonly bool _spinning;
 
-    public DecodeAlignPeer(string onnxDir, int threads)
+    public DecodeAlignPeer(string onnxDir, int threads, bool spinning = false)
     {
         _threads = threads;
-        _model = LanguageModel.Load(onnxDir, new OnnxModelOptions { IntraOpThreads = threads });
+        _spinning = spinning;
+        _model = LanguageModel.Load(onnxDir, new OnnxModelOptions { IntraOpThreads = threads, AllowSpinning = spinning });
     }
 
-    public string Name => "DecodeAlign";
+    public string Name => _spinning ? "DecodeAlign (spinning)" : "DecodeAlign";
 
-    public string Settings => _threads == 0 ? "--threads 0 (automatic)" : $"--threads {_threads}";
+    public string Settings => (_threads == 0 ? "--threads 0 (automatic)" : $"--threads {_threads}") + (_spinning ? ", ONNX Runtime threads spin" : "");
 
     /// <summary>The model's tokenizer, which the harness uses to turn the prompt text into the ids every engine gets.</summary>
     public LanguageModel Model => _model;
