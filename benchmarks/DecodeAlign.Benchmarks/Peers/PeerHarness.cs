@@ -116,8 +116,15 @@ internal static class PeerHarness
             // Batch 1 reads every weight once per token; for a tied classifier the embedding matrix is that read.
             var bound = bandwidth / m.WeightBytes;
             var got = Median(samples[(m.Name, 1, "DecodeAlign")]);
-            Console.WriteLine($"// {m.Name}: bandwidth bound {bound:F1} tok/s ({m.WeightBytes / 1e6:F0} MB of F32 weights per token at {bandwidth / 1e9:F1} GB/s); DecodeAlign batch 1 reaches {got:F1} tok/s = {100 * got / bound:F0}%");
-            bounds.Add(new JsonObject { ["model"] = m.Name, ["weight_bytes_per_token"] = m.WeightBytes, ["bound_tokens_per_second"] = Math.Round(bound, 2), ["decodealign_batch1"] = Math.Round(got, 2), ["share_of_bound"] = Math.Round(got / bound, 3) });
+            // The peak (typically the measurement before any engine has threads) is the machine alone; the median is what the run saw.
+            var peak = bandwidths.Max() / m.WeightBytes;
+            Console.WriteLine($"// {m.Name}: bandwidth bound {bound:F1} tok/s ({m.WeightBytes / 1e6:F0} MB of F32 weights per token at the median {bandwidth / 1e9:F1} GB/s), {peak:F1} tok/s at the peak {bandwidths.Max() / 1e9:F1} GB/s; DecodeAlign batch 1 reaches {got:F1} tok/s = {100 * got / bound:F0}% (of the peak bound: {100 * got / peak:F0}%)");
+            bounds.Add(new JsonObject
+            {
+                ["model"] = m.Name, ["weight_bytes_per_token"] = m.WeightBytes, ["bound_tokens_per_second"] = Math.Round(bound, 2),
+                ["peak_bound_tokens_per_second"] = Math.Round(peak, 2), ["decodealign_batch1"] = Math.Round(got, 2),
+                ["share_of_bound"] = Math.Round(got / bound, 3), ["share_of_peak_bound"] = Math.Round(got / peak, 3),
+            });
         }
 
         var settings = new JsonObject();
