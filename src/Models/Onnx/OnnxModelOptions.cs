@@ -12,6 +12,9 @@ public sealed record OnnxModelOptions
     /// <summary>Threads ONNX Runtime uses inside one operator; 0 = automatic: 1 for models under 32 MB, else one per physical core.</summary>
     public int IntraOpThreads { get; init; }
 
+    /// <summary>Lets ONNX Runtime's pool threads spin between operators instead of sleeping: a little lower latency on an idle machine, much slower where cores are shared (off by default).</summary>
+    public bool AllowSpinning { get; init; }
+
     /// <summary>Overrides the context length read from the model's config (0 keeps the config's).</summary>
     public int ContextLength { get; init; }
 

@@ -17,6 +17,10 @@ internal static class OnnxSessionFactory
             InterOpNumThreads = 1,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
+        // Pool threads that spin while waiting for the next operator hold a core that the other pool thread, our own
+        // sampler or another process needs; when one of them loses its core every operator waits for it (measured on a
+        // shared 2-core machine: benchmarks/README.md, peer harness). One-thread sessions have no pool to spin.
+        so.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
         if (options.Provider == ExecutionProvider.Cuda) AppendCuda(so, options.DeviceId);
         try
         {
