@@ -97,13 +97,9 @@ public sealed class BestOfNStrategy : DecodingStrategy<BestOfNOptions>
         var chosen = Choose(survivors, n, prompts.Count, rewards, answers);
 
         wall.Stop();
-        var lmT = session.Telemetry;
         var scorerT = pruner?.Telemetry;
-        var compute = new ComputeTrace(
-            lmT.TokensComputed, lmT.ModelCalls,
-            (scorerT?.TokensComputed ?? 0) + (tally?.Rows ?? 0), (scorerT?.ModelCalls ?? 0) + (tally?.Calls ?? 0),
-            generated.Sum(g => (long)g.Tokens.Count),
-            lmT.RuntimeTime + (scorerT?.RuntimeTime ?? TimeSpan.Zero) + (tally?.Time ?? TimeSpan.Zero), wall.Elapsed, prefill);
+        var compute = ComputeMeter.Trace(session, [], generated.Sum(g => (long)g.Tokens.Count), wall.Elapsed, prefill,
+            (scorerT?.ModelCalls ?? 0, scorerT?.TokensComputed ?? 0, scorerT?.RuntimeTime ?? TimeSpan.Zero), tally?.Work ?? default);
         var results = new DecodeResult[prompts.Count];
         for (var p = 0; p < prompts.Count; p++)
         {
