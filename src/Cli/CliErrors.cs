@@ -66,7 +66,7 @@ internal static class CliErrors
     private static readonly (string Phrase, string Flag)[] Flags = StrategyCatalog.All.SelectMany(e => e.Options).Select(o => o.Name).Distinct()
         .Concat(["max-new-tokens", "temperature", "top-p", "min-p", "top-k", "beta"])
         .Select(n => (Phrase: n.Replace('-', ' '), Flag: "--" + n))
-        .Concat(new (string Phrase, string Flag)[] { ("prune-at", "--prune-at"), ("stop strings", "--stop"), ("particles", "--n"), ("candidates", "--n"), ("chains per prompt", "--n"), ("steps", "--n"), ("n", "--n") })
+        .Concat(new (string Phrase, string Flag)[] { ("prune-at", "--prune-at"), ("stop strings", "--stop"), ("intra-op threads", "--threads"), ("particles", "--n"), ("candidates", "--n"), ("chains per prompt", "--n"), ("steps", "--n"), ("n", "--n") })
         .OrderByDescending(p => p.Phrase.Length).ToArray();
 
     /// <summary>Prefixes a library validation message with the CLI flag it is about, when one is recognised.</summary>

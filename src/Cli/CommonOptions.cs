@@ -39,16 +39,22 @@ internal sealed class CommonOptions
         cmd.Options.Add(MemoryLimit);
     }
 
-    public OnnxModelOptions ModelOptions(ParseResult pr) => new OnnxModelOptions()
+    /// <summary>The ONNX options, checked by the library's rule before any model loads (a failure names its flag through <see cref="CliErrors.WithFlag"/>).</summary>
+    public OnnxModelOptions ModelOptions(ParseResult pr)
     {
-        Provider = pr.GetValue(Provider)?.ToLowerInvariant() switch
+        var options = new OnnxModelOptions
         {
-            "cpu" => ExecutionProvider.Cpu,
-            "cuda" => ExecutionProvider.Cuda,
-            var other => throw new CliUsageException($"--execution-provider must be cpu or cuda (got '{other}')."),
-        },
-        IntraOpThreads = pr.GetValue(Threads),
-    }.Validated("--threads");
+            Provider = pr.GetValue(Provider)?.ToLowerInvariant() switch
+            {
+                "cpu" => ExecutionProvider.Cpu,
+                "cuda" => ExecutionProvider.Cuda,
+                var other => throw new CliUsageException($"--execution-provider must be cpu or cuda (got '{other}')."),
+            },
+            IntraOpThreads = pr.GetValue(Threads),
+        };
+        options.Validate();
+        return options;
+    }
 
     /// <summary>The memory limit in bytes.</summary>
     public long ReadMemoryLimit(ParseResult pr) =>
@@ -69,20 +75,3 @@ internal sealed class CommonOptions
     }
 }
 
-/// <summary>The library's option rules, reported under the CLI flag's name.</summary>
-internal static class ModelOptionChecks
-{
-    /// <summary>Runs <see cref="OnnxModelOptions.Validate"/> before any model loads; a failure names <paramref name="flag"/>.</summary>
-    public static OnnxModelOptions Validated(this OnnxModelOptions options, string flag)
-    {
-        try
-        {
-            options.Validate();
-            return options;
-        }
-        catch (ArgumentException ex)
-        {
-            throw new CliUsageException($"{flag}: {ex.Message}");
-        }
-    }
-}

@@ -51,19 +51,21 @@ internal sealed record StrategySettings
             OnText = onText,
         });
 
+    /// <summary>Checks --temperature for this strategy (<see cref="CheckTemperature(StrategyEntry, float)"/>).</summary>
+    public void CheckTemperature() => CheckTemperature(Entry, Generation.Sampling.Temperature);
+
     /// <summary>
     /// The one --temperature rule of generate, eval and compare: finite; &gt; 0 for strategies that sample (temperature 0
     /// is greedy decoding, a strategy of its own); &gt;= 0 for those that choose among scored candidates, where 0 takes
     /// the best one. Greedy ignores the option.
     /// </summary>
-    public void CheckTemperature()
+    public static void CheckTemperature(StrategyEntry entry, float t)
     {
-        var t = Generation.Sampling.Temperature;
-        if (Name == "greedy") return;
-        if (Entry.Samples && !(t > 0 && float.IsFinite(t)))
-            throw new CliUsageException($"--temperature must be a finite number > 0 for {Name}, which samples (got {Format(t)}); for temperature 0 use --strategy greedy.");
-        if (!Entry.Samples && !(t >= 0 && float.IsFinite(t)))
-            throw new CliUsageException($"--temperature must be a finite number >= 0 for {Name} (got {Format(t)}); 0 takes the best-scoring candidate.");
+        if (entry.Name == "greedy") return;
+        if (entry.Samples && !(t > 0 && float.IsFinite(t)))
+            throw new CliUsageException($"--temperature must be a finite number > 0 for {entry.Name}, which samples (got {Format(t)}); for temperature 0 use --strategy greedy.");
+        if (!entry.Samples && !(t >= 0 && float.IsFinite(t)))
+            throw new CliUsageException($"--temperature must be a finite number >= 0 for {entry.Name} (got {Format(t)}); 0 takes the best-scoring candidate.");
         static string Format(float x) => x.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 

@@ -7,12 +7,18 @@ internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(params string[] args)
+    /// <summary>How every test starts the CLI: the built decodealign.dll under dotnet, output and errors redirected.</summary>
+    public static ProcessStartInfo StartInfo(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "decodealign.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
+        return psi;
+    }
+
+    public static Result Run(params string[] args)
+    {
+        using var p = Process.Start(StartInfo(args))!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
@@ -53,10 +59,7 @@ internal sealed class RunningCli : IDisposable
 
     public RunningCli(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "decodealign.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        _process = Process.Start(psi)!;
+        _process = Process.Start(CliRunner.StartInfo(args))!;
         _stdout = _process.StandardOutput.ReadToEndAsync();
         _stderr = _process.StandardError.ReadToEndAsync();
     }
@@ -71,14 +74,15 @@ internal sealed class RunningCli : IDisposable
     public void Signal(int signal) => Assert.Equal(0, kill(_process.Id, signal));
 
     /// <summary>Waits for exit, failing the test past <paramref name="timeout"/>.</summary>
-    public CliRunner.Result Wait(TimeSpan timeout)
+    public CliRunner.Result Wait(TimeSpan timeout) =>
+        TryWait(timeout) ?? throw new Xunit.Sdk.XunitException($"the CLI did not exit within {timeout.TotalSeconds} s");
+
+    /// <summary>Waits for exit; past <paramref name="timeout"/> the process is killed and the result is null.</summary>
+    public CliRunner.Result? TryWait(TimeSpan timeout)
     {
-        if (!_process.WaitForExit(timeout))
-        {
-            _process.Kill(entireProcessTree: true);
-            Assert.Fail($"the CLI did not exit within {timeout.TotalSeconds} s");
-        }
-        return new CliRunner.Result(_process.ExitCode, _stdout.Result, _stderr.Result);
+        if (_process.WaitForExit(timeout)) return new CliRunner.Result(_process.ExitCode, _stdout.Result, _stderr.Result);
+        _process.Kill(entireProcessTree: true);
+        return null;
     }
 
     /// <summary>Peak resident memory in bytes so far (VmHWM), or null where /proc is not readable.</summary>

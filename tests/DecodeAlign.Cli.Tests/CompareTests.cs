@@ -69,10 +69,7 @@ public sealed class CompareTests
         Assert.Equal(0, CliRunner.Run([.. args, "--out", whole]).ExitCode);
 
         var broken = Path.Combine(TempDir(), "broken");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "decodealign.dll"));
-        foreach (var a in (string[])[.. args, "--out", broken]) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
+        using var p = Process.Start(CliRunner.StartInfo([.. args, "--out", broken]))!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var csv = Path.Combine(broken, "results.csv");

@@ -116,15 +116,9 @@ public sealed partial class FuzzTests(ITestOutputHelper output)
     private static InProcessCli.Outcome RunProcess(string[] args)
     {
         using var cli = new RunningCli(args);
-        try
-        {
-            var r = cli.Wait(Deadline + Grace);
-            return new InProcessCli.Outcome(r.ExitCode, r.Stdout, r.Stderr, false, null, false);
-        }
-        catch (Xunit.Sdk.FailException)
-        {
-            return new InProcessCli.Outcome(null, "", "", true, null, true);
-        }
+        return cli.TryWait(Deadline + Grace) is { } r
+            ? new InProcessCli.Outcome(r.ExitCode, r.Stdout, r.Stderr, false, null, false)
+            : new InProcessCli.Outcome(null, "", "", true, null, true);
     }
 
     private static string Tail(string text) => text.Length > 400 ? "…" + text[^400..] : text;

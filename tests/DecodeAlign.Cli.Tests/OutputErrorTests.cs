@@ -49,10 +49,7 @@ public sealed class OutputErrorTests
     public async Task A_closed_output_pipe_gives_no_stack_trace()
     {
         // The reader goes away after the first line, as `decodealign task-dump | head -1` does.
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "decodealign.dll"));
-        foreach (var a in new[] { "task-dump", "--count", "200000" }) psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
+        using var p = System.Diagnostics.Process.Start(CliRunner.StartInfo("task-dump", "--count", "200000"))!;
         var stderr = p.StandardError.ReadToEndAsync();
         Assert.NotNull(p.StandardOutput.ReadLine());
         p.StandardOutput.Close();

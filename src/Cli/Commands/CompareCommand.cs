@@ -70,7 +70,7 @@ internal static class CompareCommand
                 MaxNewTokens = pr.GetValue(opts.MaxNewTokens),
                 Sampling = new SamplingParameters { Temperature = pr.GetValue(opts.Temperature), Seed = pr.GetValue(opts.Seed) },
             };
-            foreach (var e in entries) new StrategySettings { Entry = e, Generation = generation }.CheckTemperature();
+            foreach (var e in entries) StrategySettings.CheckTemperature(e, generation.Sampling.Temperature);
             generation.Validate();
             var cells = entries.SelectMany(e => e.BudgetOption is null ? [(Entry: e, Budget: (int?)null)] : budgetList.Select(b => (Entry: e, Budget: (int?)b))).ToArray();
             var rewardText = pr.GetValue(opts.Reward) ?? (pr.GetValue(opts.Model) is null ? "verifier" : null);

@@ -73,18 +73,18 @@ internal sealed record DecoderLayout(
     /// </summary>
     private static void CheckAgainstGraph(string source, ModelConfigFiles config, int layers, NodeMetadata kvMeta, string kvName, (string Name, int Width)? logits, int vocab)
     {
-        void Same(int? declared, int actual, string origin, string what)
+        void Same(int? declared, int actual, string genaiField, string hfField, string what)
         {
             if (declared is int d && d != actual)
-                throw new ModelLoadException(source, $"{config.Origin(origin, origin.Split('.')[^1] is "head_size" ? "head_dim" : origin.Split('.')[^1])} is {d} but the graph has {actual} {what}; the config does not describe this model.");
+                throw new ModelLoadException(source, $"{config.Origin(genaiField, hfField)} is {d} but the graph has {actual} {what}; the config does not describe this model.");
         }
-        Same(config.NumLayers, layers, "model.decoder.num_hidden_layers", "layers (past_key_values inputs)");
-        if (kvMeta.Dimensions[1] > 0) Same(config.NumKvHeads, kvMeta.Dimensions[1], "model.decoder.num_key_value_heads", $"KV heads in '{kvName}'");
-        if (kvMeta.Dimensions[3] > 0) Same(config.HeadSize, kvMeta.Dimensions[3], "model.decoder.head_size", $"as the head size of '{kvName}'");
-        if (logits is var (name, width)) Same(config.VocabSize, width, "model.vocab_size", $"columns in output '{name}'");
-        foreach (var (id, field) in config.EosTokenIds.Select(e => ((int?)e, "model.eos_token_id")).Append((config.BosTokenId, "model.bos_token_id")).Append((config.PadTokenId, "model.pad_token_id")))
+        Same(config.NumLayers, layers, "model.decoder.num_hidden_layers", "num_hidden_layers", "layers (past_key_values inputs)");
+        if (kvMeta.Dimensions[1] > 0) Same(config.NumKvHeads, kvMeta.Dimensions[1], "model.decoder.num_key_value_heads", "num_key_value_heads", $"KV heads in '{kvName}'");
+        if (kvMeta.Dimensions[3] > 0) Same(config.HeadSize, kvMeta.Dimensions[3], "model.decoder.head_size", "head_dim", $"as the head size of '{kvName}'");
+        if (logits is var (name, width)) Same(config.VocabSize, width, "model.vocab_size", "vocab_size", $"columns in output '{name}'");
+        foreach (var (id, field) in config.EosTokenIds.Select(e => ((int?)e, "eos_token_id")).Append((config.BosTokenId, "bos_token_id")).Append((config.PadTokenId, "pad_token_id")))
             if (id is int t && t >= vocab)
-                throw new ModelLoadException(source, $"{config.Origin(field, field["model.".Length..])} is {t}, outside the vocabulary of {vocab} tokens.");
+                throw new ModelLoadException(source, $"{config.Origin("model." + field, field)} is {t}, outside the vocabulary of {vocab} tokens.");
     }
 
     public static DecoderLayout Discover(InferenceSession session, string source, ModelConfigFiles config, OnnxModelOptions options)

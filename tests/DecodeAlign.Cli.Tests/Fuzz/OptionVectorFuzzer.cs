@@ -21,13 +21,17 @@ internal sealed class OptionVectorFuzzer(Random random, FuzzSandbox sandbox)
     /// <summary>Options whose work grows with their value: small values only, so every case stays short.</summary>
     private static readonly HashSet<string> Work = ["--problems", "--count", "--samples-per-problem", "--burn-in", "--lookahead", "--rollout-length", "--batch", "--start", "--block-size", "--top-k"];
 
+    /// <summary>
+    /// The CLI's verbs, read once from its command tree; verbs that run models appear more often, as they have the most
+    /// options and the most to go wrong.
+    /// </summary>
+    private static readonly Command[] Verbs = [.. Program.BuildRoot().Subcommands
+        .SelectMany(v => Enumerable.Repeat(v, v.Name switch { "generate" or "eval" => 6, "compare" => 3, "rm-bench" => 2, "import-llama2c" => 1, _ => 2 }))];
+
     /// <summary>A command line for a random verb.</summary>
     public string[] Next(int index)
     {
-        var root = Program.BuildRoot();
-        var verbs = root.Subcommands.ToArray();
-        // Verbs that run models get more cases: they have the most options and the most to go wrong.
-        var verb = Pick<Command>(verbs.SelectMany(v => Enumerable.Repeat(v, v.Name switch { "generate" or "eval" => 6, "compare" => 3, "rm-bench" => 2, "import-llama2c" => 1, _ => 2 })).ToArray());
+        var verb = Pick(Verbs);
         var args = new List<string> { verb.Name };
         var output = sandbox.OutputFor(index);
         foreach (var option in verb.Options.Where(o => o.Name.StartsWith("--", StringComparison.Ordinal) && o.Name != "--help" && o.Name != "--version"))
