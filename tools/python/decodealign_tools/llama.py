@@ -21,6 +21,7 @@ position_ids, past key/values) so that the same code path is trained, tested and
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from typing import List, Optional, Sequence, Tuple
 
@@ -74,6 +75,38 @@ class LlamaConfig:
         return asdict(self)
 
 
+class _ReshapeKeepingLeading(torch.autograd.Function):
+    """Export-only: Reshape with a constant target whose leading 0s copy the input's dims (ONNX Reshape semantics)."""
+
+    @staticmethod
+    def forward(ctx, x, keep, tail):  # pragma: no cover - only traced
+        return x.reshape(*x.shape[:keep], *tail)
+
+    @staticmethod
+    def symbolic(g, x, keep, tail):
+        dims = [0] * keep + list(tail)
+        if -1 not in dims:
+            # The last kept dim follows from the others; torch's exporter rejects 0s without a -1.
+            dims[keep - 1] = -1
+        with warnings.catch_warnings():
+            # torch 1.13 marks its own patched g.op as deprecated for 1.14; it is the documented symbolic API here.
+            warnings.simplefilter("ignore", FutureWarning)
+            shape = g.op("Constant", value_t=torch.tensor(dims, dtype=torch.int64))
+            return g.op("Reshape", x, shape)
+
+
+def reshape_keeping_leading(x: torch.Tensor, keep: int, *tail: int) -> torch.Tensor:
+    """x.reshape(*x.shape[:keep], *tail) (one entry of tail may be -1).
+
+    Why: a traced `x.reshape(x.shape[0], ...)` exports as Shape -> Gather -> Unsqueeze -> Concat -> Reshape, and
+    ONNX Runtime runs those shape ops on every call (about half of a small model's per-token time at batch 1).
+    In export this is one Reshape with a constant [0]*keep + tail (the last 0 a -1 where tail has none); eager (training) keeps plain reshape.
+    """
+    if torch.onnx.is_in_onnx_export():
+        return _ReshapeKeepingLeading.apply(x, keep, tuple(tail))
+    return x.reshape(*x.shape[:keep], *tail)
+
+
 class RMSNorm(nn.Module):
     """RMSNorm: x * rsqrt(mean(x^2) + eps) * weight (no mean subtraction, no bias)."""
 
@@ -97,22 +130,32 @@ def rope_inv_freq(head_size: int, theta: float) -> torch.Tensor:
     return (1.0 / (theta ** (i / head_size))).to(torch.float32)
 
 
-def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, interleaved: bool) -> torch.Tensor:
-    """Rotate pairs of x [B, H, S, head_size] by angles whose cos/sin are [B, 1, S, head_size/2].
-
-    Interleaved pairs are (2i, 2i+1); half-split pairs are (i, i + head_size/2).
-    """
-    half = x.shape[-1] // 2
+def rope_partner(head_size: int, interleaved: bool) -> torch.Tensor:
+    """Index of each lane's rotation partner: (2i, 2i+1) swapped when interleaved, else i <-> i + head_size/2."""
+    lanes = torch.arange(head_size)
     if interleaved:
-        # Reshape rather than strided slicing: the exported graph stays Reshape/Gather, no step-2 Slice.
-        pairs = x.reshape(x.shape[0], x.shape[1], x.shape[2], half, 2)
-        a, b = pairs[..., 0], pairs[..., 1]
-        out = torch.stack((a * cos - b * sin, a * sin + b * cos), dim=-1)
-        out = out.reshape(x.shape[0], x.shape[1], x.shape[2], 2 * half)
-    else:
-        a, b = x[..., :half], x[..., half:]
-        out = torch.cat((a * cos - b * sin, b * cos + a * sin), dim=-1)
-    # Angles are float32; in half-precision training, rotate in float32 and cast back (no cast traced in fp32).
+        return lanes ^ 1
+    return (lanes + head_size // 2) % head_size
+
+
+def rope_tables(cos: torch.Tensor, sin: torch.Tensor, interleaved: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+    """From per-pair cos/sin [..., head_size/2], the per-lane tables (cos, signed sin) [..., head_size] of apply_rope."""
+    if interleaved:
+        both = torch.stack((cos, cos), dim=-1), torch.stack((-sin, sin), dim=-1)
+        return tuple(reshape_keeping_leading(t, t.dim() - 2, -1) for t in both)  # type: ignore[return-value]
+    return torch.cat((cos, cos), dim=-1), torch.cat((-sin, sin), dim=-1)
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor, partner: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs (a, b) of x [B, H, S, head_size] to (a cos - b sin, b cos + a sin).
+
+    Written per lane as x * cos + x[partner] * signed_sin (tables from rope_tables, [B, 1, S, head_size]), which
+    rounds exactly like the pairwise form (a*cos + b*(-sin) == a*cos - b*sin in IEEE arithmetic) but exports as
+    one Gather, two Muls and an Add instead of a split, four Muls, a Sub, an Add and a re-interleave per call.
+    Interleaved pairs are (2i, 2i+1); half-split pairs are (i, i + head_size/2) (rope_partner).
+    """
+    out = x * cos + torch.index_select(x, -1, partner) * signed_sin
+    # Tables are float32; in half-precision training, rotate in float32 and cast back (no cast traced in fp32).
     return out if out.dtype == x.dtype else out.to(x.dtype)
 
 
@@ -124,7 +167,7 @@ class Attention(nn.Module):
         self.n_heads = cfg.n_heads
         self.n_kv_heads = cfg.n_kv_heads
         self.head_size = cfg.head_size
-        self.interleaved = cfg.rope_interleaved
+        self.register_buffer("rope_partner", rope_partner(cfg.head_size, cfg.rope_interleaved), persistent=False)
         kv_dim = cfg.n_kv_heads * cfg.head_size
         self.wq = nn.Linear(cfg.dim, cfg.dim, bias=False)
         self.wk = nn.Linear(cfg.dim, kv_dim, bias=False)
@@ -139,14 +182,13 @@ class Attention(nn.Module):
         allowed: torch.Tensor,
         past: KeyValue,
     ) -> Tuple[torch.Tensor, KeyValue]:
-        """x [B,S,dim]; cos/sin [B,1,S,hs/2]; allowed bool [B,1,1,S,P+S]; past k/v [B,kvh,P,hs]."""
-        bsz, seq = x.shape[0], x.shape[1]
+        """x [B,S,dim]; cos/signed sin [B,1,S,hs] (rope_tables); allowed bool [B,1,1,S,P+S]; past k/v [B,kvh,P,hs]."""
         hs, nh, nkv = self.head_size, self.n_heads, self.n_kv_heads
-        q = self.wq(x).reshape(bsz, seq, nh, hs).transpose(1, 2)
-        k = self.wk(x).reshape(bsz, seq, nkv, hs).transpose(1, 2)
-        v = self.wv(x).reshape(bsz, seq, nkv, hs).transpose(1, 2)
-        q = apply_rope(q, cos, sin, self.interleaved)
-        k = apply_rope(k, cos, sin, self.interleaved)
+        q = reshape_keeping_leading(self.wq(x), 2, nh, hs).transpose(1, 2)
+        k = reshape_keeping_leading(self.wk(x), 2, nkv, hs).transpose(1, 2)
+        v = reshape_keeping_leading(self.wv(x), 2, nkv, hs).transpose(1, 2)
+        q = apply_rope(q, cos, sin, self.rope_partner)
+        k = apply_rope(k, cos, sin, self.rope_partner)
         # The cache holds rotated keys: RoPE depends only on each token's own position.
         k_all = torch.cat((past[0], k), dim=2)
         v_all = torch.cat((past[1], v), dim=2)
@@ -154,7 +196,7 @@ class Attention(nn.Module):
         # GQA by broadcasting instead of repeating k/v: group the query heads that share a kv head
         # ([B, kvh, n_rep, S, hs]) and let MatMul broadcast k/v over the n_rep axis.
         n_rep = nh // nkv
-        qg = q.reshape(bsz, nkv, n_rep, seq, hs)
+        qg = reshape_keeping_leading(q, 1, nkv, n_rep, -1, hs)
         scores = torch.matmul(qg, k_all.unsqueeze(2).transpose(-1, -2)) / math.sqrt(hs)
         # Finite minimum, not -inf: a query row with nothing allowed (a padding query) then softmaxes to a
         # uniform, finite distribution instead of NaN, and NaN cannot leak into real rows through the cache.
@@ -166,7 +208,7 @@ class Attention(nn.Module):
         else:
             probs = F.softmax(scores.float(), dim=-1).to(scores.dtype)
         out = torch.matmul(probs, v_all.unsqueeze(2))  # [B, kvh, n_rep, S, hs]
-        out = out.reshape(bsz, nh, seq, hs).transpose(1, 2).reshape(bsz, seq, nh * hs)
+        out = reshape_keeping_leading(reshape_keeping_leading(out, 1, nh, -1, hs).transpose(1, 2), 2, nh * hs)
         return self.wo(out), (k_all, v_all)
 
 
@@ -307,8 +349,8 @@ class Llama(nn.Module):
         allowed = allowed.unsqueeze(1).unsqueeze(1)  # [B, 1, 1, S, T] for [B, kvh, n_rep, S, T] scores
 
         angles = position_ids.to(torch.float32).unsqueeze(-1) * self.inv_freq  # [B, S, hs/2]
-        cos = torch.cos(angles).unsqueeze(1)
-        sin = torch.sin(angles).unsqueeze(1)
+        cos, sin = rope_tables(torch.cos(angles), torch.sin(angles), self.cfg.rope_interleaved)
+        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # [B, 1, S, hs]: per lane cos and signed sin
 
         x = self.tok_embeddings(input_ids)
         presents: List[KeyValue] = []
