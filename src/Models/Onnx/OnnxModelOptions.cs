@@ -9,7 +9,7 @@ public sealed record OnnxModelOptions
     /// <summary>GPU ordinal for <see cref="ExecutionProvider.Cuda"/>.</summary>
     public int DeviceId { get; init; }
 
-    /// <summary>Threads ONNX Runtime uses inside one operator; 0 = automatic: 1 for models under 32 MB, else one per physical core.</summary>
+    /// <summary>Threads ONNX Runtime uses inside one operator; 0 = automatic: 1 for models under 32 MB, else one per logical processor available to the process.</summary>
     public int IntraOpThreads { get; init; }
 
     /// <summary>Lets ONNX Runtime's pool threads spin between operators instead of sleeping: a little lower latency on an idle machine, much slower where cores are shared (off by default).</summary>
