@@ -21,7 +21,7 @@ internal sealed class CommonOptions
 
     public Option<int> Threads { get; } = new("--threads")
     {
-        Description = "ONNX Runtime intra-op threads (0 = automatic: 1 for small models, else one per core).",
+        Description = "ONNX Runtime intra-op threads (0 = automatic: 1 for small models decoding under 64 rows at a time, else one per core).",
         DefaultValueFactory = _ => 0,
     };
 
@@ -39,8 +39,11 @@ internal sealed class CommonOptions
         cmd.Options.Add(MemoryLimit);
     }
 
-    /// <summary>The ONNX options, checked by the library's rule before any model loads (a failure names its flag through <see cref="CliErrors.WithFlag"/>).</summary>
-    public OnnxModelOptions ModelOptions(ParseResult pr)
+    /// <summary>
+    /// The ONNX options, checked by the library's rule before any model loads (a failure names its flag through
+    /// <see cref="CliErrors.WithFlag"/>); <paramref name="expectedRows"/>: session rows a call will carry, for the automatic thread count.
+    /// </summary>
+    public OnnxModelOptions ModelOptions(ParseResult pr, long expectedRows = 0)
     {
         var options = new OnnxModelOptions
         {
@@ -51,6 +54,7 @@ internal sealed class CommonOptions
                 var other => throw new CliUsageException($"--execution-provider must be cpu or cuda (got '{other}')."),
             },
             IntraOpThreads = pr.GetValue(Threads),
+            ExpectedRows = expectedRows,
         };
         options.Validate();
         return options;

@@ -29,7 +29,7 @@ internal static class MemoryBudget
     public static void Check(long prompts, StrategySettings settings, AlignmentModels models, int tokensPerRow, long limit, string options)
     {
         if (KvBytesPerToken(models.Lm.Lm) is not long perToken) return;
-        var rowsPerPrompt = settings.Entry.RowsPerPrompt(new StrategyOptionValues(settings.Entry, settings.Options));
+        var rowsPerPrompt = settings.RowsPerPrompt;
         // Guided strategies keep a scorer, value or baseline session beside the LM's, about as large.
         var sessions = settings.Entry.Requires.Any(r => r is PotentialRole.PrefixScorer or PotentialRole.Value or PotentialRole.BaselinePolicy) ? 2 : 1;
         double rows = (double)prompts * rowsPerPrompt;

@@ -26,6 +26,9 @@ internal sealed record StrategySettings
     /// <summary>β (given or default) where the strategy reads one, else 1: the value weight for vas.</summary>
     public float Beta => Entry.Options.Any(o => o.Name == "beta") ? Values.Float("beta") : 1f;
 
+    /// <summary>LM session rows one prompt occupies at its peak (candidates, particles, beams × top-k, ...), from the catalog.</summary>
+    public long RowsPerPrompt => Entry.RowsPerPrompt(Values);
+
     /// <summary>Whether early pruning was asked for (it needs the prefix scorer).</summary>
     public bool Prunes => Options.TryGetValue("prune-at", out var p) && p.Length > 0;
 

@@ -32,6 +32,24 @@ public class EvalTests
         if (strategy is not ("sample" or "greedy" or "mv")) Assert.True(e.GetProperty("rm_calls").GetInt64() > 0, "a reward-guided strategy made no reward calls");
     }
 
+    [Theory]
+    [InlineData("bon")]
+    [InlineData("smc")]
+    public void Thread_count_does_not_change_the_results(string strategy)
+    {
+        // --threads 0 picks one thread or every processor by the width of the calls (bon: 8 × 8 = 64 rows here), so the
+        // figures must not depend on it: same accuracy, rewards and token counts on 1 and 2 intra-op threads.
+        string Figures(string threads)
+        {
+            var e = Json(CliRunner.Run("eval", "--strategy", strategy, "--n", "8", "--problems", "8", "--batch", "8", "--threads", threads, "--json"));
+            return string.Join(";", e.EnumerateObject().Where(p => p.Name != "wall_seconds").Select(p => $"{p.Name}={p.Value.GetRawText()}"));
+        }
+        var one = Figures("1");
+        Assert.Contains("mean_reward=", one);
+        Assert.Equal(one, Figures("2"));
+        Assert.Equal(one, Figures("0"));
+    }
+
     [Fact]
     public void Reward_report_gives_auc_ranking_and_accuracy_over_the_samples()
     {

@@ -100,7 +100,9 @@ internal static class CompareCommand
 
             using var kernels = common.CreateKernels(pr);
             var needReward = rewardText is not null || entries.Any(e => e.Requires.Contains(PotentialRole.Reward) || e.Requires.Contains(PotentialRole.PrefixScorer));
-            using var models = AlignmentModels.Load(pr.GetValue(opts.Model), pr.GetValue(opts.Reward), pr.GetValue(opts.Value), common.ModelOptions(pr), needReward,
+            // One set of sessions serves every cell: threads follow the widest cell still to run.
+            var widest = todo.Select(c => Math.Min(batchSize, count) * Settings(c.Entry, c.Budget).RowsPerPrompt).DefaultIfEmpty(0).Max();
+            using var models = AlignmentModels.Load(pr.GetValue(opts.Model), pr.GetValue(opts.Reward), pr.GetValue(opts.Value), common.ModelOptions(pr, widest), needReward,
                 entries.Any(e => e.Requires.Contains(PotentialRole.Value)), pr.GetValue(opts.Baseline), entries.Any(e => e.Requires.Contains(PotentialRole.BaselinePolicy)));
             var skipped = cells.Length - todo.Length;
             var rowTokens = Math.Min(models.Lm.Lm.Info.ContextLength, generation.MaxNewTokens + 128);

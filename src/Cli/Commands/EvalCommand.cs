@@ -54,12 +54,13 @@ internal static class EvalCommand
 
             using var kernels = common.CreateKernels(pr);
             var needReward = report || settings.NeedsReward || pr.GetValue(opts.Reward) is not null || pr.GetValue(opts.Model) is null;
-            using var models = AlignmentModels.Load(pr.GetValue(opts.Model), pr.GetValue(opts.Reward), pr.GetValue(opts.Value), common.ModelOptions(pr),
-                needReward, settings.NeedsValue, pr.GetValue(opts.Baseline), settings.NeedsBaseline);
+            var prompts = report ? (long)Math.Min(batchSize, count) * samplesPerProblem : Math.Min(batchSize, count);
+            using var models = AlignmentModels.Load(pr.GetValue(opts.Model), pr.GetValue(opts.Reward), pr.GetValue(opts.Value),
+                common.ModelOptions(pr, prompts * settings.RowsPerPrompt), needReward, settings.NeedsValue, pr.GetValue(opts.Baseline), settings.NeedsBaseline);
             var potentials = models.Potentials(settings.Beta, t.ExtractAnswer);
             // Arith prompts are short: a row holds at most the response and a prompt of a few dozen tokens.
             var rowTokens = Math.Min(models.Lm.Lm.Info.ContextLength, settings.Generation.MaxNewTokens + 128);
-            MemoryBudget.Check(report ? (long)Math.Min(batchSize, count) * samplesPerProblem : Math.Min(batchSize, count), settings, models, rowTokens,
+            MemoryBudget.Check(prompts, settings, models, rowTokens,
                 common.ReadMemoryLimit(pr), report ? "--batch and --samples-per-problem" : "--batch and the strategy's budget (--n, ...)");
             var result = report
                 ? RewardReport(t, s, count, samplesPerProblem, batchSize, settings, models, kernels, ct)

@@ -61,7 +61,7 @@ internal static class GenerateCommand
 
             using var kernels = common.CreateKernels(pr);
             var builtin = pr.GetValue(model) is null;
-            using var models = AlignmentModels.Load(pr.GetValue(model), pr.GetValue(reward), pr.GetValue(value), common.ModelOptions(pr),
+            using var models = AlignmentModels.Load(pr.GetValue(model), pr.GetValue(reward), pr.GetValue(value), common.ModelOptions(pr, count * settings.RowsPerPrompt),
                 settings.NeedsReward, settings.NeedsValue, pr.GetValue(baseline), settings.NeedsBaseline);
             var taskName = pr.GetValue(task) ?? (builtin ? "arith" : null);
             var potentials = models.Potentials(settings.Beta, taskName is null ? null : Tasks.TaskRegistry.Get(taskName).ExtractAnswer);

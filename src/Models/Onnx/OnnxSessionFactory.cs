@@ -13,7 +13,7 @@ internal static class OnnxSessionFactory
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : AutomaticThreads(modelPath),
+            IntraOpNumThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : AutomaticThreads(WeightBytes(modelPath), options.ExpectedRows),
             InterOpNumThreads = 1,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
@@ -36,17 +36,21 @@ internal static class OnnxSessionFactory
     public const long SmallModelBytes = 32L << 20;
 
     /// <summary>
-    /// One thread for small models, whose per-operator work is too little for ONNX Runtime's thread pool to pay for
-    /// its synchronisation (measured on stories260K: 2 threads decode at half the speed of 1); otherwise one per
-    /// logical processor available to the process. Not ONNX Runtime's own default (0): on this project's 2-core
-    /// machine it ran one thread, and the 110M-parameter peer model decoded 1.4× faster on two (benchmarks/README.md).
+    /// One thread for small models decoding few rows, whose per-operator work is too little for ONNX Runtime's thread
+    /// pool to pay for its synchronisation (measured on stories260K: 2 threads decode one row at half the speed of 1);
+    /// otherwise (a large model, or <see cref="OnnxModelOptions.BatchRowsForThreads"/> rows per call) one per logical
+    /// processor available to the process. Not ONNX Runtime's own default (0): on this project's 2-core machine it ran
+    /// one thread, and the 110M-parameter peer model decoded 1.4× faster on two (benchmarks/README.md).
     /// </summary>
-    private static int AutomaticThreads(string modelPath)
+    internal static int AutomaticThreads(long weightBytes, long expectedRows) =>
+        weightBytes < SmallModelBytes && expectedRows < OnnxModelOptions.BatchRowsForThreads ? 1 : Environment.ProcessorCount;
+
+    /// <summary>The graph file's size plus its external-data file's, if any.</summary>
+    private static long WeightBytes(string modelPath)
     {
         var bytes = new FileInfo(modelPath).Length;
         var data = modelPath + ".data";
-        if (File.Exists(data)) bytes += new FileInfo(data).Length;
-        return bytes < SmallModelBytes ? 1 : Environment.ProcessorCount;
+        return File.Exists(data) ? bytes + new FileInfo(data).Length : bytes;
     }
 
     private static void AppendCuda(SessionOptions so, int deviceId)
