@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using DecodeAlign.Kernels;
+using DecodeAlign.Testing;
 
 namespace DecodeAlign.Benchmarks;
 
@@ -31,7 +32,7 @@ internal static class GpuKernelCheck
 
         var failures = 0;
         foreach (var vocab in vocabs)
-            foreach (var (name, x) in new[] { ("gaussian", Gaussian(8, vocab, 1)), ("adversarial", Adversarial(8, vocab, 2)) })
+            foreach (var (name, x) in new[] { ("gaussian", RandomLogits.Gaussian(8, vocab, 1)), ("adversarial", RandomLogits.Adversarial(8, vocab, 2)) })
                 failures += Parity(cuda, simd, x, 8, vocab, $"vocab {vocab}, {name}");
         Console.WriteLine(failures == 0 ? "parity: all equal" : $"parity: {failures} mismatches");
 
@@ -39,7 +40,7 @@ internal static class GpuKernelCheck
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (var vocab in vocabs.Where(v => v >= 32_000))
         {
-            var x = Gaussian(rows, vocab, 3);
+            var x = RandomLogits.Gaussian(rows, vocab, 3);
             var probs = new float[x.Length];
             var ids = new int[rows * 50];
             var values = new float[rows * 50];
@@ -121,35 +122,5 @@ internal static class GpuKernelCheck
             worst = Math.Max(worst, double.IsNaN(ratio) ? double.PositiveInfinity : ratio);
         }
         return worst;
-    }
-
-    private static float[] Gaussian(int rows, int vocab, int seed)
-    {
-        var rng = new Random(seed);
-        var x = new float[rows * vocab];
-        for (var i = 0; i < x.Length; i++)
-            x[i] = 3f * (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
-        return x;
-    }
-
-    // The parity tests' adversarial rows: ties, −∞, ±0, all-equal, one finite entry, huge spread.
-    private static float[] Adversarial(int rows, int vocab, int seed)
-    {
-        var rng = new Random(seed);
-        var x = Gaussian(rows, vocab, seed);
-        for (var r = 0; r < rows; r++)
-        {
-            var row = x.AsSpan(r * vocab, vocab);
-            switch (r % 6)
-            {
-                case 0: for (var i = 0; i < vocab; i++) row[i] = MathF.Round(row[i]); break;
-                case 1: for (var i = 0; i < vocab; i++) if (rng.Next(3) == 0) row[i] = float.NegativeInfinity; break;
-                case 2: row.Fill(1.5f); break;
-                case 3: row.Fill(float.NegativeInfinity); row[rng.Next(vocab)] = -7f; break;
-                case 4: for (var i = 0; i < vocab; i++) row[i] *= 1e4f; break;
-                default: for (var i = 0; i < vocab; i++) row[i] = i % 2 == 0 ? 0f : -0f; row[vocab / 2] = 1e-3f; break;
-            }
-        }
-        return x;
     }
 }

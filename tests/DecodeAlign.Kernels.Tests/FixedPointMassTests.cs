@@ -1,4 +1,5 @@
 using DecodeAlign.Kernels;
+using DecodeAlign.Testing;
 
 namespace DecodeAlign.Kernels.Tests;
 
@@ -65,7 +66,7 @@ public class FixedPointMassTests
     [Fact]
     public void SimdCandidatesEqualScalarDefinition()
     {
-        var x = TestInputs.Adversarial(12, 203, 5);
+        var x = RandomLogits.Adversarial(12, 203, 5);
         foreach (float scale in new[] { FixedPointMass.ScaleFor(1f), FixedPointMass.ScaleFor(0.3f), FixedPointMass.ScaleFor(7f) })
             for (int r = 0; r < 12; r++)
             {

@@ -1,4 +1,5 @@
 using DecodeAlign.Kernels;
+using DecodeAlign.Testing;
 
 namespace DecodeAlign.Kernels.Tests;
 
@@ -10,7 +11,7 @@ public class LargeVocabularyTests
     {
         const int Rows = 3, Vocab = 50_000;
         var k = BackendCatalog.Get("cpu");
-        var x = TestInputs.Gaussian(Rows, Vocab, 81, 2f);
+        var x = RandomLogits.Gaussian(Rows, Vocab, 81, 2f);
         for (int i = 0; i < Vocab; i += 97) x[Vocab + i] = MathF.Round(x[Vocab + i]); // ties in row 1
         int[] ie = new int[Rows * 1024], ia = new int[Rows * 1024];
         float[] ve = new float[Rows * 1024], va = new float[Rows * 1024];
@@ -54,7 +55,7 @@ public class LargeVocabularyTests
         // Row 0: the nucleus reaches tokens 14 log2 units below the top (between the first and second candidate levels);
         // row 1: 18 units below (under the second level too, so the lowest level decides); row 2: Gaussian.
         const int Vocab = 100_000;
-        var x = TestInputs.Gaussian(3, Vocab, 17);
+        var x = RandomLogits.Gaussian(3, Vocab, 17);
         float unit = 1f / 1.442695f; // one log2 unit at temperature 1
         for (int i = 0; i < Vocab; i++)
         {
@@ -85,7 +86,7 @@ public class LargeVocabularyTests
     public void ParallelRowsReportTheLowestBadRow(bool forceParallel)
     {
         const int Rows = 8, Vocab = 20_000;
-        var x = TestInputs.Gaussian(Rows, Vocab, 91);
+        var x = RandomLogits.Gaussian(Rows, Vocab, 91);
         x[5 * Vocab + 3] = float.NaN;
         x.AsSpan(2 * Vocab, Vocab).Fill(float.NegativeInfinity);
         using var k = forceParallel ? new SimdTokenKernels(parallelMinProcessors: 1) : new SimdTokenKernels();
@@ -97,7 +98,7 @@ public class LargeVocabularyTests
     public void ParallelRowsMatchReference()
     {
         const int Rows = 16, Vocab = 40_000;
-        var x = TestInputs.Gaussian(Rows, Vocab, 23);
+        var x = RandomLogits.Gaussian(Rows, Vocab, 23);
         using var k = new SimdTokenKernels(parallelMinProcessors: 1);
         int[] history = [5, 5, 9, 17, 5], offsets = new int[Rows + 1];
         for (int r = 1; r <= Rows; r++) offsets[r] = r % 2 == 0 ? history.Length : offsets[r - 1];

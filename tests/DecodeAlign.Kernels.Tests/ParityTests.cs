@@ -1,4 +1,5 @@
 using DecodeAlign.Kernels;
+using DecodeAlign.Testing;
 
 namespace DecodeAlign.Kernels.Tests;
 
@@ -10,7 +11,7 @@ public class ParityTests
 
     public static TheoryData<string> Backends => BackendCatalog.Names;
 
-    private static IEnumerable<float[]> Inputs() => [TestInputs.Gaussian(Rows, Vocab, 1), TestInputs.Adversarial(Rows, Vocab, 2)];
+    private static IEnumerable<float[]> Inputs() => [RandomLogits.Gaussian(Rows, Vocab, 1), RandomLogits.Adversarial(Rows, Vocab, 2)];
 
     [Theory, MemberData(nameof(Backends))]
     public void SoftmaxLogSoftmaxEntropy(string backend)
@@ -30,7 +31,7 @@ public class ParityTests
     public void TemperatureAndHalf(string backend)
     {
         var k = BackendCatalog.Get(backend);
-        var x = TestInputs.Gaussian(3, 50, 9);
+        var x = RandomLogits.Gaussian(3, 50, 9);
         var e = (float[])x.Clone();
         Ref.ScaleTemperature(e, 0.7f); k.ScaleTemperature(x, 0.7f);
         TestInputs.Close(e, x);
@@ -112,7 +113,7 @@ public class ParityTests
     public void PenaltiesAreExact(string backend)
     {
         var k = BackendCatalog.Get(backend);
-        var x = TestInputs.Gaussian(Rows, Vocab, 11);
+        var x = RandomLogits.Gaussian(Rows, Vocab, 11);
         var rng = new Random(4);
         var offsets = new int[Rows + 1];
         var history = new List<int>();
@@ -139,7 +140,7 @@ public class ParityTests
     public void SampleDependsOnlyOnRowKeyNotBatchPosition(string backend)
     {
         var k = BackendCatalog.Get(backend);
-        var x = TestInputs.Gaussian(8, Vocab, 21);
+        var x = RandomLogits.Gaussian(8, Vocab, 21);
         var p = new SamplingParameters { Seed = 99, TopP = 0.9f };
         var keys = TestInputs.Keys(8, 5);
         var all = new int[8];
@@ -163,8 +164,8 @@ public class ParityTests
     {
         var k = BackendCatalog.Get(backend);
         const int K = 20;
-        var b = TestInputs.Gaussian(Rows, K, 31);
-        var s = TestInputs.Gaussian(3 * Rows, K, 32, 10f);
+        var b = RandomLogits.Gaussian(Rows, K, 31);
+        var s = RandomLogits.Gaussian(3 * Rows, K, 32, 10f);
         float[] w = [0.5f, -1.25f, 3f];
         foreach (var mode in new[] { FusionMode.Centered, FusionMode.Raw })
         {
@@ -182,7 +183,7 @@ public class ParityTests
         }
         var ids = new int[Rows * K];
         var top = new float[Rows * K];
-        var x = TestInputs.Gaussian(Rows, Vocab, 33);
+        var x = RandomLogits.Gaussian(Rows, Vocab, 33);
         Ref.TopK(x, Vocab, K, ids, top);
         float[] xe = (float[])x.Clone(), xa = (float[])x.Clone();
         Ref.ScatterCandidates(xe, Vocab, ids, K, b);
@@ -195,7 +196,7 @@ public class ParityTests
     {
         var k = BackendCatalog.Get(backend);
         const int Chains = 64, Terms = 3;
-        var d = TestInputs.Gaussian(Chains, Terms, 41, 4f);
+        var d = RandomLogits.Gaussian(Chains, Terms, 41, 4f);
         d[0] = 100f; d[3] = -1000f; d[6] = float.NegativeInfinity;
         var keys = TestInputs.Keys(Chains, 2);
         bool[] e = new bool[Chains], a = new bool[Chains];
@@ -282,7 +283,7 @@ public class ParityTests
     public void BadRowsAreRejectedWithTheRowNamed(string backend)
     {
         var k = BackendCatalog.Get(backend);
-        var x = TestInputs.Gaussian(5, 40, 71);
+        var x = RandomLogits.Gaussian(5, 40, 71);
         var keys = TestInputs.Keys(5, 0);
         var p = new SamplingParameters();
         var nan = (float[])x.Clone(); nan[3 * 40 + 7] = float.NaN;

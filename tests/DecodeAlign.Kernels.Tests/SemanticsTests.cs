@@ -1,4 +1,5 @@
 using DecodeAlign.Kernels;
+using DecodeAlign.Testing;
 
 namespace DecodeAlign.Kernels.Tests;
 
@@ -34,7 +35,7 @@ public class SemanticsTests
         var k = BackendCatalog.Get(backend);
         foreach (int v in new[] { 1, 2, 3 })
         {
-            var x = TestInputs.Gaussian(4, v, v);
+            var x = RandomLogits.Gaussian(4, v, v);
             int[] e = new int[4], a = new int[4];
             var p = new SamplingParameters { Seed = 3, TopK = 2, TopP = 0.6f };
             BackendCatalog.Reference.Sample(x, v, p, TestInputs.Keys(4, 0), e);
