@@ -29,9 +29,16 @@ public static class KernelBackends
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    /// <summary>True when ILGPU finds at least one CUDA device (false, never an exception, where the driver is missing).</summary>
+    /// <summary>
+    /// False in a native AOT build (the CLI's default publish): ILGPU compiles kernels from their IL at run time, which
+    /// needs dynamic code, so there only the SIMD backend exists.
+    /// </summary>
+    public static bool IlgpuAvailable => System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported;
+
+    /// <summary>True when ILGPU finds at least one CUDA device (false, never an exception, where the driver is missing or ILGPU cannot run).</summary>
     public static bool CudaAvailable()
     {
+        if (!IlgpuAvailable) return false;
         // Without the driver's library there is no device to find: skipping ILGPU's context then saves a CLI start about
         // 0.15 s of loading and JIT (--backend auto asks this on every run).
         if (!DriverLibraryPresent()) return false;
@@ -68,6 +75,9 @@ public static class KernelBackends
     /// </summary>
     public static ITokenKernels Create(KernelBackendKind kind = KernelBackendKind.Auto) => kind switch
     {
+        KernelBackendKind.Cuda or KernelBackendKind.IlgpuCpu when !IlgpuAvailable => throw new BackendUnavailableException(
+            $"--backend {ToName(kind)} needs ILGPU, which cannot run in this native AOT build of decodealign (no dynamic code); use --backend cpu, " +
+            "or publish with -p:PublishAot=false (ReadyToRun, ILGPU included)"),
         KernelBackendKind.Auto => CudaAvailable() ? IlgpuTokenKernels.CreateCuda() : new SimdTokenKernels(),
         KernelBackendKind.Cuda => CudaAvailable()
             ? IlgpuTokenKernels.CreateCuda()

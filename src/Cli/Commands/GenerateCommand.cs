@@ -71,9 +71,17 @@ internal static class GenerateCommand
                 "--num-samples and the strategy's budget");
             var asJson = pr.GetValue(json);
             var streaming = !asJson && count == 1 && entry.Streams;
-            var decoder = settings.Create(models, kernels, potentials,
-                streaming ? (_, text) => { Console.Out.Write(text); Console.Out.Flush(); } : null);
-            var results = decoder.Decode(Enumerable.Repeat(ids, count).ToArray(), ct);
+            var paced = new PacedTextWriter(Console.Out, PacedTextWriter.ScreenRefresh);
+            var decoder = settings.Create(models, kernels, potentials, streaming ? (_, text) => paced.Write(text) : null);
+            IReadOnlyList<DecodeResult> results;
+            try
+            {
+                results = decoder.Decode(Enumerable.Repeat(ids, count).ToArray(), ct);
+            }
+            finally
+            {
+                paced.Flush();
+            }
             var stats = Stats(results[0].Trace.Compute);
             if (results[0].Reward is double r) stats["reward"] = r;
             if (asJson)
