@@ -10,7 +10,8 @@ namespace DecodeAlign.Benchmarks.Peers;
 /// Every repetition runs every (model, batch, engine) once, engines in a rotating order, so all engines share each
 /// moment's machine load; figures are medians over repetitions after one unmeasured warm-up run each. Plain decoding
 /// (temperature 1, full vocabulary; --greedy: argmax) from the same prompt ids, a fixed number of new tokens per row; tokens/s counts
-/// every row's new tokens over the wall time of the whole call (prefill included).
+/// every row's new tokens over the wall time of the whole call (prefill included). Ratios are printed twice: of the
+/// medians, and as the median of per-repetition ratios with the count of repetitions DecodeAlign won.
 /// </summary>
 internal static class PeerHarness
 {
@@ -107,7 +108,25 @@ internal static class PeerHarness
                 row["ratio_decodealign_to_genai"] = Math.Round(da / med["ORT GenAI"], 3);
                 row["ratio_decodealign_to_llamasharp"] = Math.Round(da / med["LLamaSharp"], 3);
                 if (med.TryGetValue("DecodeAlign (spinning)", out var spun)) row["ratio_decodealign_to_spinning"] = Math.Round(da / spun, 3);
+                foreach (var (peer, key) in new[] { ("ORT GenAI", "genai"), ("LLamaSharp", "llamasharp") })
+                {
+                    var (median, wins, n) = Paired(samples[(m.Name, batch, "DecodeAlign")], samples[(m.Name, batch, peer)]);
+                    row[$"paired_ratio_decodealign_to_{key}"] = new JsonObject { ["median"] = Math.Round(median, 3), ["decodealign_faster_in"] = wins, ["repetitions"] = n };
+                }
                 rows.Add(row);
+            }
+
+        // The same samples paired by repetition: both engines of a pair ran back to back, so the machine's swings between
+        // repetitions (often 2x here) cancel out of each ratio, where a ratio of medians takes each median from other moments.
+        Console.WriteLine("| model | batch | vs GenAI per repetition: median (DecodeAlign faster in) | vs LLamaSharp per repetition |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (m, _, _) in loaded)
+            foreach (var batch in batches)
+            {
+                var own = samples[(m.Name, batch, "DecodeAlign")];
+                var (g, gw, n) = Paired(own, samples[(m.Name, batch, "ORT GenAI")]);
+                var (l, lw, _) = Paired(own, samples[(m.Name, batch, "LLamaSharp")]);
+                Console.WriteLine($"| {m.Name} | {batch} | {g:F2} ({gw} of {n}) | {l:F2} ({lw} of {n}) |");
             }
 
         var bounds = new JsonArray();
@@ -155,6 +174,13 @@ internal static class PeerHarness
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>Median of the per-repetition ratios ours ÷ theirs, and in how many repetitions ours was faster.</summary>
+    private static (double Median, int Wins, int Count) Paired(List<double> ours, List<double> theirs)
+    {
+        var ratios = ours.Zip(theirs, (a, b) => a / b).ToList();
+        return (Median(ratios), ratios.Count(r => r > 1), ratios.Count);
     }
 
     private static double Median(List<double> x)
