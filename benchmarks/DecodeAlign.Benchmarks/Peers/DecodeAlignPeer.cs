@@ -34,11 +34,11 @@ internal sealed class DecodeAlignPeer : IPeerEngine
     /// <summary>Per batch size, the decodes' wall time, summed over calls.</summary>
     public Dictionary<int, TimeSpan> Wall { get; } = [];
 
-    /// <summary>Forgets the warm-up calls' timers (their first steps include JIT compilation).</summary>
-    public void ResetTimers()
+    /// <summary>Forgets the warm-up calls' timers at one batch size (their first steps include JIT compilation).</summary>
+    public void ResetTimers(int batch)
     {
-        OutsideRuntime.Clear();
-        Wall.Clear();
+        OutsideRuntime.Remove(batch);
+        Wall.Remove(batch);
     }
 
     public int[] Generate(int[] prompt, int batch, int newTokens, bool greedy, ulong seed)

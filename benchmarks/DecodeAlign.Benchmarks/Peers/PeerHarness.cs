@@ -7,8 +7,9 @@ namespace DecodeAlign.Benchmarks.Peers;
 /// <summary>
 /// DecodeAlign against ONNX Runtime GenAI and LLamaSharp on the same weights, in one process:
 /// <c>dotnet run -c Release --project benchmarks/DecodeAlign.Benchmarks -- peers [--quick] [--reps N] [--models a,b] [--batches 1,16,64] [--threads N] [--greedy] [--spinning] [--out peers.json]</c>.
-/// Every repetition runs every (model, batch, engine) once, engines in a rotating order, so all engines share each
-/// moment's machine load; figures are medians over repetitions after one unmeasured warm-up run each. Plain decoding
+/// Batch sizes run in turn; within one, every repetition runs every (model, engine) once, engines in a rotating order,
+/// so all engines share each moment's machine load; figures are medians over repetitions after one unmeasured warm-up
+/// run each. Plain decoding
 /// (temperature 1, full vocabulary; --greedy: argmax) from the same prompt ids, a fixed number of new tokens per row; tokens/s counts
 /// every row's new tokens over the wall time of the whole call (prefill included). Ratios are printed twice: of the
 /// medians, and as the median of per-repetition ratios with the count of repetitions DecodeAlign won.
@@ -61,15 +62,19 @@ internal static class PeerHarness
 
         var samples = new Dictionary<(string, int, string), List<double>>();
         var bandwidths = new List<double> { bandwidth };
-        for (var rep = -1; rep < reps; rep++)
-        {
-            if (rep == 0)
-                foreach (var (_, _, engines) in loaded) ((DecodeAlignPeer)engines[0]).ResetTimers();
-            // Measured between repetitions like everything else; the bound uses the median (one pass can catch a
-            // quiet moment or cached pages and read far above what the run saw).
-            bandwidths.Add(ReadBandwidth.BytesPerSecond(passes: 2));
-            foreach (var (m, prompt, engines) in loaded)
-                foreach (var batch in batches)
+        // Batch sizes run one after the other, each with its own warm-up and repetitions: a peer's large batch leaves
+        // the process slower for the next run of either ONNX Runtime engine (measured: after GenAI's batches of 32 on
+        // llama100m, GenAI's next batch-1 call took 0.72-0.80 s against 0.40 s, DecodeAlign's 0.26-0.34 s against
+        // 0.21-0.24 s), which a batch-1 sample should not carry; within a batch size everything stays interleaved.
+        foreach (var batch in batches)
+            for (var rep = -1; rep < reps; rep++)
+            {
+                if (rep == 0)
+                    foreach (var (_, _, engines) in loaded) ((DecodeAlignPeer)engines[0]).ResetTimers(batch);
+                // Measured between repetitions like everything else; the bound uses the median (one pass can catch a
+                // quiet moment or cached pages and read far above what the run saw).
+                bandwidths.Add(ReadBandwidth.BytesPerSecond(passes: 2));
+                foreach (var (m, prompt, engines) in loaded)
                     for (var k = 0; k < engines.Length; k++)
                     {
                         var e = engines[(k + rep + 1) % engines.Length];
@@ -81,7 +86,7 @@ internal static class PeerHarness
                         if (!samples.TryGetValue(key, out var list)) samples[key] = list = [];
                         list.Add(batch * m.NewTokens / sw.Elapsed.TotalSeconds);
                     }
-        }
+            }
         bandwidth = Median(bandwidths);
         Console.WriteLine($"// read bandwidth over the run: median {bandwidth / 1e9:F1} GB/s (min {bandwidths.Min() / 1e9:F1}, max {bandwidths.Max() / 1e9:F1}, {bandwidths.Count} measurements)");
 
