@@ -95,6 +95,7 @@ internal static class PeerHarness
         Console.WriteLine("| model | batch | new tokens | DecodeAlign tok/s | ORT GenAI tok/s | LLamaSharp tok/s | vs GenAI | vs LLamaSharp |" + (spinning ? " DecodeAlign (spinning) tok/s | vs spinning |" : ""));
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|" + (spinning ? "---:|---:|" : ""));
         var rows = new JsonArray();
+        var pairedLines = new List<string>();
         foreach (var (m, _, engines) in loaded)
             foreach (var batch in batches)
             {
@@ -113,26 +114,22 @@ internal static class PeerHarness
                 row["ratio_decodealign_to_genai"] = Math.Round(da / med["ORT GenAI"], 3);
                 row["ratio_decodealign_to_llamasharp"] = Math.Round(da / med["LLamaSharp"], 3);
                 if (med.TryGetValue("DecodeAlign (spinning)", out var spun)) row["ratio_decodealign_to_spinning"] = Math.Round(da / spun, 3);
+                // The same samples paired by repetition: both engines of a pair ran back to back, so the machine's swings
+                // between repetitions (often 2x here) cancel out of each ratio, where a ratio of medians takes each median
+                // from other moments.
+                var paired = new List<string>();
                 foreach (var (peer, key) in new[] { ("ORT GenAI", "genai"), ("LLamaSharp", "llamasharp") })
                 {
                     var (median, wins, n) = Paired(samples[(m.Name, batch, "DecodeAlign")], samples[(m.Name, batch, peer)]);
                     row[$"paired_ratio_decodealign_to_{key}"] = new JsonObject { ["median"] = Math.Round(median, 3), ["decodealign_faster_in"] = wins, ["repetitions"] = n };
+                    paired.Add($"{median:F2} ({wins} of {n})");
                 }
+                pairedLines.Add($"| {m.Name} | {batch} | {string.Join(" | ", paired)} |");
                 rows.Add(row);
             }
-
-        // The same samples paired by repetition: both engines of a pair ran back to back, so the machine's swings between
-        // repetitions (often 2x here) cancel out of each ratio, where a ratio of medians takes each median from other moments.
         Console.WriteLine("| model | batch | vs GenAI per repetition: median (DecodeAlign faster in) | vs LLamaSharp per repetition |");
         Console.WriteLine("|---|---:|---:|---:|");
-        foreach (var (m, _, _) in loaded)
-            foreach (var batch in batches)
-            {
-                var own = samples[(m.Name, batch, "DecodeAlign")];
-                var (g, gw, n) = Paired(own, samples[(m.Name, batch, "ORT GenAI")]);
-                var (l, lw, _) = Paired(own, samples[(m.Name, batch, "LLamaSharp")]);
-                Console.WriteLine($"| {m.Name} | {batch} | {g:F2} ({gw} of {n}) | {l:F2} ({lw} of {n}) |");
-            }
+        foreach (var line in pairedLines) Console.WriteLine(line);
 
         var bounds = new JsonArray();
         foreach (var (m, _, _) in loaded.Where(l => l.Model.Params > 10_000_000))

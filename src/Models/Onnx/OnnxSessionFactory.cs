@@ -18,8 +18,9 @@ internal static class OnnxSessionFactory
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
             // Decoding changes the cache's shape every step, so a memory pattern (planned per input shape) is rebuilt on
             // every call and never reused, and the arena's bookkeeping costs more than the allocator it fronts: with
-            // both off a stories260K step took 20-25% less time, llama100m's 5% less, and batches of 16-64 were
-            // unchanged (benchmarks/README.md). Neither changes a computed value.
+            // both off a fresh process's stories260K step took 20-25% less time and llama100m's about 5% less, warm
+            // processes gained 0-6%, and batches of 16-64 were unchanged (benchmarks/README.md). Neither changes a
+            // computed value.
             EnableMemoryPattern = false,
             EnableCpuMemArena = false,
         };
